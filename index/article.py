@@ -1,0 +1,144 @@
+"""The one record type that travels through every stage: harvest, store, index, search, export.
+
+Parsers build it, the store keeps it as JSON, the index writer turns it into a Whoosh document and
+exporters read it. Nothing downstream ever sees an lxml element, a Biopython dict or a Whoosh hit.
+Missing values are ``None`` (scalars) or empty (collections), never ``""``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Author:
+    last: str | None = None
+    fore: str | None = None
+    initials: str | None = None
+    collective: str | None = None  # a group author ("CollectiveName"); last/fore are then None
+    affiliations: tuple[str, ...] = ()
+    orcid: str | None = None
+
+    @property
+    def display(self) -> str:
+        """"Smith J" as PubMed lists authors; the group name for a collective author."""
+        if self.collective:
+            return self.collective
+        parts = [p for p in (self.last, self.initials) if p]
+        return " ".join(parts) if parts else (self.fore or "")
+
+
+@dataclass(frozen=True)
+class MeshHeading:
+    descriptor: str
+    major: bool = False
+    qualifiers: tuple[tuple[str, bool], ...] = ()  # (qualifier name, major topic)
+
+
+@dataclass
+class Article:
+    pmid: str
+    title: str | None = None
+    abstract: str | None = None  # plain text; structured sections as "LABEL: text" paragraphs
+    abstract_sections: list[tuple[str | None, str]] = field(default_factory=list)
+    authors: list[Author] = field(default_factory=list)
+    journal: str | None = None  # full title
+    journal_iso: str | None = None
+    issn: str | None = None
+    volume: str | None = None
+    issue: str | None = None
+    pages: str | None = None
+    pub_year: int | None = None
+    pub_date: str | None = None  # as written, e.g. "2010 Sep-Oct"
+    epub_date: str | None = None  # ISO YYYY-MM-DD where PubMed gives an electronic date
+    doi: str | None = None
+    pmcid: str | None = None
+    languages: list[str] = field(default_factory=list)  # ISO 639-2 codes as PubMed writes them
+    publication_types: list[str] = field(default_factory=list)
+    mesh: list[MeshHeading] = field(default_factory=list)
+    keywords: list[str] = field(default_factory=list)
+    chemicals: list[str] = field(default_factory=list)
+    retracted: bool = False
+    retraction_pmids: list[str] = field(default_factory=list)  # the retraction notices' PMIDs
+    concern_pmids: list[str] = field(default_factory=list)  # expressions of concern
+    erratum_pmids: list[str] = field(default_factory=list)
+    entrez_date: str | None = None  # ISO; when PubMed created the record (EDAT/CRDT)
+    revised_date: str | None = None  # ISO; DateRevised
+    topics: set[str] = field(default_factory=set)
+    status: str | None = None  # MEDLINE, PubMed-not-MEDLINE, In-Process, Publisher...
+    vernacular_title: str | None = None  # title in the original language
+    other_abstracts: list[tuple[str | None, str]] = field(default_factory=list)  # (language, text)
+    record_type: str = "article"  # "article" or "book" (PubmedBookArticle)
+    book_title: str | None = None
+    publisher: str | None = None
+    publisher_location: str | None = None
+    isbn: str | None = None
+    editors: list[Author] = field(default_factory=list)
+    bookaccession: str | None = None  # NBK id of a PubmedBookArticle
+
+    # -- serialisation: the record store keeps articles as JSON -----------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["topics"] = sorted(self.topics)
+        return d
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Article:
+        known = {f.name for f in dataclasses.fields(cls)}
+        data = {k: v for k, v in d.items() if k in known}
+        data["authors"] = [_author(a) for a in data.get("authors") or []]
+        data["editors"] = [_author(a) for a in data.get("editors") or []]
+        data["mesh"] = [
+            MeshHeading(
+                descriptor=m["descriptor"],
+                major=bool(m.get("major")),
+                qualifiers=tuple((q[0], bool(q[1])) for q in m.get("qualifiers") or ()),
+            )
+            for m in data.get("mesh") or []
+        ]
+        data["abstract_sections"] = [tuple(s) for s in data.get("abstract_sections") or []]
+        data["other_abstracts"] = [tuple(s) for s in data.get("other_abstracts") or []]
+        data["topics"] = set(data.get("topics") or ())
+        return cls(**data)
+
+    @classmethod
+    def from_json(cls, text: str) -> Article:
+        return cls.from_dict(json.loads(text))
+
+    # -- conveniences used by search results and exporters ----------------------------------------
+
+    @property
+    def author_names(self) -> list[str]:
+        return [a.display for a in self.authors if a.display]
+
+    @property
+    def mesh_terms(self) -> list[str]:
+        return [m.descriptor for m in self.mesh]
+
+    @property
+    def is_book(self) -> bool:
+        return self.record_type == "book"
+
+    @property
+    def pubmed_url(self) -> str:
+        return f"https://pubmed.ncbi.nlm.nih.gov/{self.pmid}/"
+
+
+def _author(a: dict[str, Any] | Author) -> Author:
+    if isinstance(a, Author):
+        return a
+    return Author(
+        last=a.get("last"),
+        fore=a.get("fore"),
+        initials=a.get("initials"),
+        collective=a.get("collective"),
+        affiliations=tuple(a.get("affiliations") or ()),
+        orcid=a.get("orcid"),
+    )

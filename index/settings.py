@@ -1,0 +1,285 @@
+"""Settings: config.yaml loaded once into an immutable object that is passed explicitly.
+
+Every key is declared once below with its type and default, so a config file may set only what it
+changes. Unknown keys and wrong types are errors that name the key (``pubmed.batch_size: expected
+an integer, got 'many'``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from index.errors import ConfigError
+
+DEFAULT_BASE_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
+
+
+@dataclass(frozen=True)
+class PubMedSettings:
+    base_url: str = DEFAULT_BASE_URL
+    email: str | None = None
+    api_key: str | None = None
+    tool: str = "ketlit"
+    # 500 ids keeps one efetch answer around 5-10 MB: large enough that request overhead does not
+    # dominate, small enough that a failed batch is cheap to ask again.
+    batch_size: int = 500
+    # PubMed's esearch returns at most the first 9,999 records of a query.
+    max_results_per_query: int = 9999
+    timeout_s: float = 60.0
+    max_retries: int = 6
+    overlap_days: int = 3
+    # Exponential backoff: base * 2**attempt seconds plus jitter, capped at backoff_max_s.
+    backoff_base_s: float = 1.0
+    backoff_max_s: float = 60.0
+    # None: 3 requests/s without an API key, 10/s with one (NCBI's published limits, kept with a
+    # margin by the limiter).
+    requests_per_second: float | None = None
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    query: str
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class Alert:
+    name: str
+    query: str
+    topic: str | None = None
+
+
+@dataclass(frozen=True)
+class ScheduleSettings:
+    cron: str = "30 2 * * *"
+    timezone: str = "UTC"
+    misfire_grace_s: int = 3600
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    config_path: Path | None = None
+    pubmed: PubMedSettings = field(default_factory=PubMedSettings)
+    topics: Mapping[str, Topic] = field(default_factory=dict)
+    schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
+    alerts: Mapping[str, Alert] = field(default_factory=dict)
+
+    # Where each part of the state lives under data_dir.
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    @property
+    def store_path(self) -> Path:
+        return self.data_dir / "records.sqlite3"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+    @property
+    def digests_dir(self) -> Path:
+        return self.data_dir / "digests"
+
+    @property
+    def lock_path(self) -> Path:
+        return self.data_dir / "harvest.lock"
+
+    @property
+    def rate(self) -> float:
+        if self.pubmed.requests_per_second is not None:
+            return self.pubmed.requests_per_second
+        return 10.0 if self.pubmed.api_key else 3.0
+
+    def with_pubmed(self, **changes: Any) -> Settings:
+        return replace(self, pubmed=replace(self.pubmed, **changes))
+
+
+# -- loading ---------------------------------------------------------------------------------------
+
+_PUBMED_TYPES: dict[str, tuple[type, ...]] = {
+    "base_url": (str,),
+    "email": (str, type(None)),
+    "api_key": (str, type(None)),
+    "tool": (str,),
+    "batch_size": (int,),
+    "max_results_per_query": (int,),
+    "timeout_s": (int, float),
+    "max_retries": (int,),
+    "overlap_days": (int,),
+    "backoff_base_s": (int, float),
+    "backoff_max_s": (int, float),
+    "requests_per_second": (int, float, type(None)),
+}
+_TOP_KEYS = {"data_dir", "pubmed", "topics", "schedule", "alerts"}
+_TOPIC_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+
+
+def _type_name(types: tuple[type, ...]) -> str:
+    names = {str: "a string", int: "an integer", float: "a number", type(None): "null"}
+    return " or ".join(names.get(t, t.__name__) for t in types if not (t is float and int in types))
+
+
+def _check(key: str, value: Any, types: tuple[type, ...]) -> Any:
+    if isinstance(value, bool) and bool not in types:
+        raise ConfigError(f"{key}: expected {_type_name(types)}, got {value!r}")
+    if not isinstance(value, types):
+        raise ConfigError(f"{key}: expected {_type_name(types)}, got {value!r}")
+    return value
+
+
+def _mapping(key: str, value: Any) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError(f"{key}: expected a mapping of keys to values, got {value!r}")
+    return value
+
+
+def _unknown(section: str, data: Mapping[str, Any], allowed: set[str] | Mapping[str, Any]) -> None:
+    for k in data:
+        if k not in allowed:
+            where = f"{section}.{k}" if section else str(k)
+            raise ConfigError(
+                f"{where}: unknown configuration key (allowed here: {', '.join(sorted(allowed))})"
+            )
+
+
+def settings_from_mapping(raw: Mapping[str, Any], base_dir: Path,
+                          config_path: Path | None = None) -> Settings:
+    """Validate a parsed config mapping. ``base_dir`` anchors a relative data_dir."""
+    if not isinstance(raw, Mapping):
+        raise ConfigError("config: the file must hold a mapping of keys (data_dir, pubmed, topics...)")
+    _unknown("", raw, _TOP_KEYS)
+
+    data_dir_raw = _check("data_dir", raw.get("data_dir", "./ketlit-data"), (str,))
+    data_dir = Path(os.path.expanduser(data_dir_raw))
+    if not data_dir.is_absolute():
+        data_dir = (base_dir / data_dir).resolve()
+
+    pm_raw = _mapping("pubmed", raw.get("pubmed"))
+    _unknown("pubmed", pm_raw, _PUBMED_TYPES)
+    pm: dict[str, Any] = {}
+    for k, v in pm_raw.items():
+        pm[k] = _check(f"pubmed.{k}", v, _PUBMED_TYPES[k])
+    pubmed = PubMedSettings(**pm)
+    for k in ("batch_size", "max_results_per_query", "max_retries"):
+        if getattr(pubmed, k) < (0 if k == "max_retries" else 1):
+            raise ConfigError(f"pubmed.{k}: must be positive, got {getattr(pubmed, k)}")
+    if pubmed.batch_size > 10000:
+        raise ConfigError("pubmed.batch_size: efetch takes at most 10000 ids per request")
+    if pubmed.max_results_per_query > 9999:
+        raise ConfigError("pubmed.max_results_per_query: PubMed's esearch cap is 9999")
+    if pubmed.overlap_days < 0:
+        raise ConfigError("pubmed.overlap_days: must be 0 or more")
+    if pubmed.timeout_s <= 0:
+        raise ConfigError("pubmed.timeout_s: must be more than 0")
+    if pubmed.requests_per_second is not None and pubmed.requests_per_second <= 0:
+        raise ConfigError("pubmed.requests_per_second: must be more than 0")
+    if " " in pubmed.tool or not pubmed.tool:
+        raise ConfigError("pubmed.tool: NCBI wants a tool name without spaces")
+    if not pubmed.base_url.startswith(("http://", "https://")):
+        raise ConfigError(f"pubmed.base_url: expected an http(s) URL, got {pubmed.base_url!r}")
+    env_email = os.environ.get("KETLIT_EMAIL")
+    env_key = os.environ.get("NCBI_API_KEY")
+    if env_email:
+        pubmed = replace(pubmed, email=env_email)
+    if env_key:
+        pubmed = replace(pubmed, api_key=env_key)
+    if not pubmed.base_url.endswith("/"):
+        pubmed = replace(pubmed, base_url=pubmed.base_url + "/")
+
+    topics: dict[str, Topic] = {}
+    for name, t in _mapping("topics", raw.get("topics")).items():
+        key = f"topics.{name}"
+        if not isinstance(name, str) or not _TOPIC_NAME.match(name):
+            raise ConfigError(f"{key}: a topic name is letters, digits, '-' and '_'")
+        t = _mapping(key, t)
+        _unknown(key, t, {"label", "query"})
+        if "query" not in t:
+            raise ConfigError(f"{key}.query: every topic needs a PubMed query")
+        query = _check(f"{key}.query", t["query"], (str,)).strip()
+        if not query:
+            raise ConfigError(f"{key}.query: the query is empty")
+        label = _check(f"{key}.label", t.get("label"), (str, type(None)))
+        topics[name] = Topic(name=name, query=query, label=label)
+
+    sched_raw = _mapping("schedule", raw.get("schedule"))
+    _unknown("schedule", sched_raw, {"cron", "timezone", "misfire_grace_s"})
+    sched = ScheduleSettings(
+        cron=_check("schedule.cron", sched_raw.get("cron", ScheduleSettings.cron), (str,)),
+        timezone=_check("schedule.timezone", sched_raw.get("timezone", "UTC"), (str,)),
+        misfire_grace_s=_check("schedule.misfire_grace_s",
+                               sched_raw.get("misfire_grace_s", 3600), (int,)),
+    )
+    _validate_schedule(sched)
+
+    alerts: dict[str, Alert] = {}
+    for name, a in _mapping("alerts", raw.get("alerts")).items():
+        key = f"alerts.{name}"
+        a = _mapping(key, a)
+        _unknown(key, a, {"query", "topic"})
+        if "query" not in a:
+            raise ConfigError(f"{key}.query: every alert needs a query")
+        topic = _check(f"{key}.topic", a.get("topic"), (str, type(None)))
+        if topic is not None and topic not in topics:
+            raise ConfigError(f"{key}.topic: no topic named {topic!r} (known: {', '.join(topics)})")
+        alerts[str(name)] = Alert(name=str(name),
+                                  query=_check(f"{key}.query", a["query"], (str,)), topic=topic)
+
+    return Settings(data_dir=data_dir, config_path=config_path, pubmed=pubmed, topics=topics,
+                    schedule=sched, alerts=alerts)
+
+
+def _validate_schedule(sched: ScheduleSettings) -> None:
+    # Imported here so that reading a config never pays for APScheduler unless it is used.
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(sched.cron, timezone=sched.timezone)
+    except (ValueError, KeyError, LookupError) as exc:
+        raise ConfigError(f"schedule: invalid cron {sched.cron!r} or timezone "
+                          f"{sched.timezone!r} ({exc})") from None
+    except Exception as exc:  # zoneinfo raises its own types for unknown zones
+        if type(exc).__name__ in {"ZoneInfoNotFoundError", "UnknownTimeZoneError"}:
+            raise ConfigError(f"schedule.timezone: unknown time zone {sched.timezone!r}") from None
+        raise
+
+
+def resolve_config_path(explicit: str | os.PathLike[str] | None) -> Path:
+    """--config, else $KETLIT_CONFIG, else ./config.yaml."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get("KETLIT_CONFIG")
+    if env:
+        return Path(env)
+    return Path("config.yaml")
+
+
+def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
+    p = resolve_config_path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"config: {p} not found; pass --config PATH or set KETLIT_CONFIG") from None
+    except OSError as exc:
+        raise ConfigError(f"config: cannot read {p}: {exc.strerror}") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ConfigError(f"config: {p} is not valid YAML{where}: {problem}") from None
+    if raw is None:
+        raw = {}
+    return settings_from_mapping(raw, base_dir=p.resolve().parent, config_path=p.resolve())

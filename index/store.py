@@ -1,0 +1,363 @@
+"""The record store: every harvested or ingested Article, kept in SQLite.
+
+This is the source of truth. The Whoosh index is derived from it (``ketlit reindex`` rebuilds the
+index from here, offline), because a multi-file Whoosh index is not crash-safe on its own while an
+SQLite transaction is. The store also keeps the per-topic checkpoints and the run log, so that a
+checkpoint and the records it covers are committed in the same database.
+
+Rows carry an ``indexed`` flag: a batch is written here first (indexed=0), then to Whoosh, then
+flagged indexed=1. After a crash between the two, ``pending_index()`` lists what Whoosh still lacks
+and the next harvest or reindex applies it; no record is ever lost between the two stores.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from index.article import Article
+
+ORIGIN_HARVEST = "harvest"
+ORIGIN_INGEST = "ingest"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS articles (
+    pmid        TEXT PRIMARY KEY,
+    json        TEXT NOT NULL,
+    topics      TEXT NOT NULL DEFAULT '',   -- ',topic1,topic2,' for instr() lookups
+    harvested   INTEGER NOT NULL DEFAULT 0, -- matched by a topic query at some harvest
+    ingested    INTEGER NOT NULL DEFAULT 0, -- added by `ketlit ingest`
+    first_seen  TEXT NOT NULL,              -- ISO UTC timestamp the record entered the store
+    updated     TEXT NOT NULL,
+    indexed     INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS articles_first_seen ON articles(first_seen);
+CREATE INDEX IF NOT EXISTS articles_indexed ON articles(indexed);
+CREATE TABLE IF NOT EXISTS checkpoints (
+    topic       TEXT PRIMARY KEY,
+    query       TEXT,
+    last_date   TEXT,        -- ISO date up to which the topic is complete (inclusive)
+    last_success TEXT,       -- ISO UTC timestamp of the last successful run
+    state       TEXT         -- JSON: resumable position inside a running full harvest
+);
+CREATE TABLE IF NOT EXISTS runs (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    topic       TEXT NOT NULL,
+    mode        TEXT,
+    started     TEXT NOT NULL,
+    ended       TEXT,
+    status      TEXT NOT NULL DEFAULT 'running',  -- running, ok, failed, interrupted
+    windows     INTEGER NOT NULL DEFAULT 0,
+    requests    INTEGER NOT NULL DEFAULT 0,
+    new         INTEGER NOT NULL DEFAULT 0,
+    updated     INTEGER NOT NULL DEFAULT 0,
+    deleted     INTEGER NOT NULL DEFAULT 0,
+    failed      INTEGER NOT NULL DEFAULT 0,
+    missing     TEXT NOT NULL DEFAULT '',          -- PMIDs PubMed no longer returned
+    error       TEXT
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+"""
+
+
+def utcnow() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass
+class UpsertCounts:
+    new: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RunRecord:
+    id: int
+    topic: str
+    mode: str | None
+    started: str
+    ended: str | None
+    status: str
+    windows: int
+    requests: int
+    new: int
+    updated: int
+    deleted: int
+    failed: int
+    missing: list[str]
+    error: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+class RecordStore:
+    """SQLite-backed store. One connection per instance; open one per thread or process."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: transactions are explicit (``transaction()``), so a batch and its
+        # checkpoint commit together or not at all.
+        self.conn = sqlite3.connect(str(self.path), timeout=60, isolation_level=None,
+                                    check_same_thread=False)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        # NORMAL with WAL is durable against process crashes (kill -9), which is what a harvest
+        # has to survive; only a power cut could lose the last commit, and reharvest covers that.
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> RecordStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self.conn.execute("COMMIT")
+
+    # -- articles -------------------------------------------------------------------------------
+
+    def upsert(self, articles: Iterable[Article], *, topic: str | None = None,
+               origin: str = ORIGIN_HARVEST, extra_topics: Iterable[str] = ()) -> UpsertCounts:
+        """Insert or replace articles, merging topics with what the store already has.
+
+        A record matched by two topics stays one row carrying both. The article's own ``topics``
+        are ignored in favour of the stored ones plus ``topic``/``extra_topics``; the returned
+        articles (mutated in place) carry the merged set, ready for the index.
+        Must be called inside ``transaction()`` when it is part of a larger unit; on its own it
+        runs in a transaction of its own.
+        """
+        counts = UpsertCounts()
+        own = not self.conn.in_transaction
+        if own:
+            self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            now = utcnow()
+            add = set(extra_topics)
+            if topic:
+                add.add(topic)
+            for art in articles:
+                row = self.conn.execute(
+                    "SELECT json, topics, harvested, ingested FROM articles WHERE pmid=?",
+                    (art.pmid,)).fetchone()
+                harvested = origin == ORIGIN_HARVEST
+                ingested = origin == ORIGIN_INGEST
+                if row is None:
+                    art.topics = set(add)
+                    counts.new.append(art.pmid)
+                    self.conn.execute(
+                        "INSERT INTO articles(pmid, json, topics, harvested, ingested, first_seen,"
+                        " updated, indexed) VALUES (?,?,?,?,?,?,?,0)",
+                        (art.pmid, art.to_json(), _topics_col(art.topics), int(harvested),
+                         int(ingested), now, now))
+                    continue
+                old_topics = set(filter(None, row[1].split(",")))
+                art.topics = old_topics | add
+                new_json = art.to_json()
+                if new_json == row[0]:
+                    counts.unchanged.append(art.pmid)
+                    if (harvested and not row[2]) or (ingested and not row[3]):
+                        self.conn.execute(
+                            "UPDATE articles SET harvested=max(harvested,?), ingested=max(ingested,?)"
+                            " WHERE pmid=?", (int(harvested), int(ingested), art.pmid))
+                    continue
+                counts.updated.append(art.pmid)
+                self.conn.execute(
+                    "UPDATE articles SET json=?, topics=?, harvested=max(harvested,?),"
+                    " ingested=max(ingested,?), updated=?, indexed=0 WHERE pmid=?",
+                    (new_json, _topics_col(art.topics), int(harvested), int(ingested), now,
+                     art.pmid))
+        except BaseException:
+            if own:
+                self.conn.execute("ROLLBACK")
+            raise
+        if own:
+            self.conn.execute("COMMIT")
+        return counts
+
+    def set_topics(self, pmid: str, topics: set[str]) -> Article | None:
+        """Replace a record's topics (reconciliation); returns the updated Article."""
+        art = self.get(pmid)
+        if art is None:
+            return None
+        art.topics = set(topics)
+        self.conn.execute("UPDATE articles SET json=?, topics=?, updated=?, indexed=0 WHERE pmid=?",
+                          (art.to_json(), _topics_col(art.topics), utcnow(), pmid))
+        return art
+
+    def delete(self, pmids: Iterable[str]) -> int:
+        n = 0
+        for pmid in pmids:
+            n += self.conn.execute("DELETE FROM articles WHERE pmid=?", (pmid,)).rowcount
+        return n
+
+    def get(self, pmid: str) -> Article | None:
+        row = self.conn.execute("SELECT json FROM articles WHERE pmid=?", (pmid,)).fetchone()
+        return Article.from_json(row[0]) if row else None
+
+    def get_many(self, pmids: Iterable[str]) -> dict[str, Article]:
+        """Articles by PMID (missing ones left out); one query per 500 ids."""
+        ids = list(dict.fromkeys(pmids))
+        out: dict[str, Article] = {}
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            marks = ",".join("?" * len(chunk))
+            for pmid, js in self.conn.execute(
+                    f"SELECT pmid, json FROM articles WHERE pmid IN ({marks})", chunk):
+                out[pmid] = Article.from_json(js)
+        return out
+
+    def iter_articles(self, batch: int = 1000) -> Iterator[Article]:
+        """Every article in PMID order, streamed in constant memory."""
+        last = ""
+        while True:
+            rows = self.conn.execute(
+                "SELECT pmid, json FROM articles WHERE pmid > ? ORDER BY pmid LIMIT ?",
+                (last, batch)).fetchall()
+            if not rows:
+                return
+            for _pmid, js in rows:
+                yield Article.from_json(js)
+            last = rows[-1][0]
+
+    def pmids(self, topic: str | None = None) -> set[str]:
+        if topic is None:
+            return {r[0] for r in self.conn.execute("SELECT pmid FROM articles")}
+        return {r[0] for r in self.conn.execute(
+            "SELECT pmid FROM articles WHERE instr(topics, ?) > 0", (f",{topic},",))}
+
+    def origin(self, pmid: str) -> tuple[bool, bool] | None:
+        """(harvested, ingested) flags of a record."""
+        row = self.conn.execute("SELECT harvested, ingested FROM articles WHERE pmid=?",
+                                (pmid,)).fetchone()
+        return (bool(row[0]), bool(row[1])) if row else None
+
+    def count(self, topic: str | None = None) -> int:
+        if topic is None:
+            return self.conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+        return self.conn.execute("SELECT count(*) FROM articles WHERE instr(topics, ?) > 0",
+                                 (f",{topic},",)).fetchone()[0]
+
+    def new_since(self, since: str, topic: str | None = None) -> list[str]:
+        """PMIDs that entered the store at or after ``since`` (ISO timestamp), newest first."""
+        sql = "SELECT pmid FROM articles WHERE first_seen >= ?"
+        args: list[Any] = [since]
+        if topic:
+            sql += " AND instr(topics, ?) > 0"
+            args.append(f",{topic},")
+        sql += " ORDER BY first_seen DESC, pmid DESC"
+        return [r[0] for r in self.conn.execute(sql, args)]
+
+    # -- index bookkeeping ------------------------------------------------------------------------
+
+    def pending_index(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT pmid FROM articles WHERE indexed=0")]
+
+    def mark_indexed(self, pmids: Iterable[str]) -> None:
+        self.conn.executemany("UPDATE articles SET indexed=1 WHERE pmid=?", ((p,) for p in pmids))
+
+    def mark_all_unindexed(self) -> None:
+        self.conn.execute("UPDATE articles SET indexed=0")
+
+    # -- checkpoints ----------------------------------------------------------------------------
+
+    def checkpoint(self, topic: str) -> dict[str, Any] | None:
+        row = self.conn.execute(
+            "SELECT query, last_date, last_success, state FROM checkpoints WHERE topic=?",
+            (topic,)).fetchone()
+        if row is None:
+            return None
+        return {"query": row[0], "last_date": row[1], "last_success": row[2],
+                "state": json.loads(row[3]) if row[3] else None}
+
+    def set_checkpoint(self, topic: str, *, query: str | None = None,
+                       last_date: str | None = None, last_success: str | None = None,
+                       state: dict[str, Any] | None = None, clear_state: bool = False) -> None:
+        cur = self.checkpoint(topic) or {"query": None, "last_date": None, "last_success": None,
+                                         "state": None}
+        if query is not None:
+            cur["query"] = query
+        if last_date is not None:
+            cur["last_date"] = last_date
+        if last_success is not None:
+            cur["last_success"] = last_success
+        if state is not None:
+            cur["state"] = state
+        if clear_state:
+            cur["state"] = None
+        self.conn.execute(
+            "INSERT OR REPLACE INTO checkpoints(topic, query, last_date, last_success, state)"
+            " VALUES (?,?,?,?,?)",
+            (topic, cur["query"], cur["last_date"], cur["last_success"],
+             json.dumps(cur["state"]) if cur["state"] is not None else None))
+
+    # -- run log --------------------------------------------------------------------------------
+
+    def start_run(self, topic: str, mode: str) -> int:
+        cur = self.conn.execute("INSERT INTO runs(topic, mode, started) VALUES (?,?,?)",
+                                (topic, mode, utcnow()))
+        return int(cur.lastrowid or 0)
+
+    def update_run(self, run_id: int, **fields: Any) -> None:
+        if "missing" in fields and not isinstance(fields["missing"], str):
+            fields["missing"] = ",".join(fields["missing"])
+        cols = ", ".join(f"{k}=?" for k in fields)
+        self.conn.execute(f"UPDATE runs SET {cols} WHERE id=?", (*fields.values(), run_id))
+
+    def finish_run(self, run_id: int, status: str, error: str | None = None, **fields: Any) -> None:
+        self.update_run(run_id, status=status, error=error, ended=utcnow(), **fields)
+
+    def close_stale_runs(self) -> None:
+        """Runs left 'running' by a killed process are marked interrupted."""
+        self.conn.execute("UPDATE runs SET status='interrupted', ended=coalesce(ended, ?) "
+                          "WHERE status='running'", (utcnow(),))
+
+    def last_runs(self) -> dict[str, RunRecord]:
+        """The latest run of each topic."""
+        rows = self.conn.execute(
+            "SELECT * FROM runs WHERE id IN (SELECT max(id) FROM runs GROUP BY topic)")
+        return {r[1]: _run(r) for r in rows}
+
+    def runs(self, limit: int = 50) -> list[RunRecord]:
+        return [_run(r) for r in self.conn.execute(
+            "SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,))]
+
+    # -- meta ------------------------------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?,?)", (key, value))
+
+
+def _topics_col(topics: Iterable[str]) -> str:
+    t = sorted(topics)
+    return "," + ",".join(t) + "," if t else ""
+
+
+def _run(r: tuple[Any, ...]) -> RunRecord:
+    return RunRecord(id=r[0], topic=r[1], mode=r[2], started=r[3], ended=r[4], status=r[5],
+                     windows=r[6], requests=r[7], new=r[8], updated=r[9], deleted=r[10],
+                     failed=r[11], missing=[m for m in (r[12] or "").split(",") if m],
+                     error=r[13])

@@ -1,0 +1,342 @@
+"""The `ketlit` command line: a thin click layer over the library.
+
+This is the one module allowed to import harvester, index and search together. Library code
+raises typed errors (index.errors); ``main`` turns them into one line on stderr and a non-zero
+exit, so a user never sees a traceback (set KETLIT_DEBUG=1 to see one).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+
+from index.errors import KetlitError, UsageError
+from index.settings import Settings, load_settings
+
+
+def _settings(ctx: click.Context) -> Settings:
+    obj = ctx.find_root().ensure_object(dict)
+    if "settings" not in obj:
+        obj["settings"] = load_settings(obj.get("config"))
+    return obj["settings"]
+
+
+def _config_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    """--config is accepted both as `ketlit --config X cmd` and `ketlit cmd --config X`."""
+
+    def remember(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+        if value:
+            ctx.find_root().ensure_object(dict)["config"] = value
+
+    return click.option("--config", "config", metavar="PATH", expose_value=False,
+                        callback=remember, is_eager=True,
+                        help="Config file (default: $KETLIT_CONFIG, else ./config.yaml).")(f)
+
+
+def _filter_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """The search filters shared by search, export and the web API."""
+    options = [
+        click.option("--topic", "topics", multiple=True, metavar="NAME",
+                     help="Only records of this topic (repeatable)."),
+        click.option("--from", "year_from", type=int, metavar="YEAR", help="Published in or after YEAR."),
+        click.option("--to", "year_to", type=int, metavar="YEAR", help="Published in or before YEAR."),
+        click.option("--type", "types", multiple=True, metavar="PUBTYPE",
+                     help="Publication type, e.g. 'randomized controlled trial', review (repeatable)."),
+        click.option("--lang", "languages", multiple=True, metavar="CODE",
+                     help="Language code as PubMed writes it, e.g. eng (repeatable)."),
+        click.option("--has-abstract", is_flag=True, help="Only records with an abstract."),
+        click.option("--no-retracted", "exclude_retracted", is_flag=True,
+                     help="Leave out retracted publications."),
+    ]
+    for opt in reversed(options):
+        f = opt(f)
+    return f
+
+
+def _filters(kwargs: dict[str, Any]) -> dict[str, Any]:
+    return {k: kwargs.pop(k) for k in ("topics", "year_from", "year_to", "types", "languages",
+                                       "has_abstract", "exclude_retracted")}
+
+
+def _parse_date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"{option}: expected a date as YYYY-MM-DD, got {value!r}") from None
+
+
+def _echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=None))
+
+
+def _progress_enabled() -> bool:
+    return sys.stderr.isatty()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config", metavar="PATH",
+              help="Config file (default: $KETLIT_CONFIG, else ./config.yaml).")
+@click.version_option(package_name="ketlit")
+@click.pass_context
+def cli(ctx: click.Context, config: str | None) -> None:
+    """ketlit: a local, searchable index of the PubMed literature on ketamine and esketamine."""
+    obj = ctx.ensure_object(dict)
+    if config:
+        obj["config"] = config
+
+
+@cli.command()
+@_config_option
+@click.option("--topic", "topics", multiple=True, metavar="NAME", help="Harvest only this topic.")
+@click.option("--full", is_flag=True, help="Re-sync the whole history and reconcile removals.")
+@click.option("--since", metavar="YYYY-MM-DD", help="Harvest records created or revised since.")
+@click.option("--wait", is_flag=True, help="Wait for a running harvest instead of failing.")
+@click.pass_context
+def harvest(ctx: click.Context, topics: tuple[str, ...], full: bool, since: str | None,
+            wait: bool) -> None:
+    """Bring the index in step with PubMed (incremental; the first run is full)."""
+    from harvester.harvest import run_harvest
+
+    settings = _settings(ctx)
+    report = run_harvest(settings, topics=list(topics) or None, full=full,
+                         since=_parse_date(since, "--since"), wait=wait,
+                         progress=_progress_enabled())
+    for line in report.summary_lines():
+        click.echo(line)
+    if not report.ok:
+        raise click.exceptions.Exit(HarvestExit)
+
+
+HarvestExit = 4
+
+
+@cli.command()
+@_config_option
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--topic", "topics", multiple=True, metavar="NAME", help="Tag the records with it.")
+@click.pass_context
+def ingest(ctx: click.Context, files: tuple[Path, ...], topics: tuple[str, ...]) -> None:
+    """Add PubMed XML (.xml, .xml.gz) or MEDLINE (.nbib, .txt) files to the index."""
+    from harvester.ingest import ingest_files
+
+    report = ingest_files(_settings(ctx), list(files), topics=list(topics))
+    for line in report.summary_lines():
+        click.echo(line)
+
+
+@cli.command()
+@_config_option
+@click.argument("query", required=False)
+@_filter_options
+@click.option("--match", type=click.Choice(["all", "any"]), default="all", show_default=True,
+              help="all: every term required (PubMed); any: rank by any word (sentences).")
+@click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance",
+              show_default=True)
+@click.option("--limit", type=click.IntRange(1, 10000), default=20, show_default=True)
+@click.option("--page", type=click.IntRange(1), default=1, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON described in the design.")
+@click.option("--batch", "batch_file", type=click.Path(path_type=Path),
+              help="Run one query per line of a 'qid<TAB>query' file.")
+@click.option("--format", "batch_format", type=click.Choice(["trec", "jsonl"]), default="trec",
+              show_default=True, help="Output of --batch.")
+@click.pass_context
+def search(ctx: click.Context, query: str | None, match: str, sort: str, limit: int, page: int,
+           as_json: bool, batch_file: Path | None, batch_format: str, **kwargs: Any) -> None:
+    """Search the index with a PubMed-like query."""
+    from search.render import render_search_text
+    from search.searcher import SearchRequest, open_searcher
+
+    filters = _filters(kwargs)
+    settings = _settings(ctx)
+    with open_searcher(settings) as searcher:
+        if batch_file is not None:
+            if query:
+                raise UsageError("search: give either a QUERY or --batch FILE, not both")
+            from search.batch import run_batch
+
+            run_batch(searcher, batch_file, match=match, limit=limit if limit != 20 else 100,
+                      fmt=batch_format, out=click.get_text_stream("stdout"), filters=filters)
+            return
+        if not query:
+            raise UsageError("search: give a QUERY (e.g. ketlit search 'esketamine AND trd'), "
+                             "or --batch FILE")
+        req = SearchRequest(query=query, match=match, sort=sort, limit=limit, page=page, **filters)
+        resp = searcher.search(req)
+        if as_json:
+            _echo_json(resp.to_json())
+        else:
+            click.echo(render_search_text(resp, color=sys.stdout.isatty()))
+
+
+@cli.command()
+@_config_option
+@click.argument("pmid")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def show(ctx: click.Context, pmid: str, as_json: bool) -> None:
+    """Show one record."""
+    from search.render import render_article_text
+    from search.searcher import open_searcher
+
+    with open_searcher(_settings(ctx)) as searcher:
+        article = searcher.get(pmid)
+    if as_json:
+        _echo_json(article.to_dict())
+    else:
+        click.echo(render_article_text(article))
+
+
+@cli.command()
+@_config_option
+@click.argument("pmid")
+@click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def similar(ctx: click.Context, pmid: str, limit: int, as_json: bool) -> None:
+    """Records most like PMID."""
+    from search.render import render_hits_text
+    from search.searcher import open_searcher
+
+    with open_searcher(_settings(ctx)) as searcher:
+        resp = searcher.similar(pmid, limit=limit)
+    if as_json:
+        _echo_json(resp.to_json(short=True))
+    else:
+        click.echo(render_hits_text(resp))
+
+
+@cli.command()
+@_config_option
+@click.option("--since", metavar="YYYY-MM-DD", help="New since this date (default: previous harvest).")
+@click.option("--topic", metavar="NAME")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def new(ctx: click.Context, since: str | None, topic: str | None, as_json: bool) -> None:
+    """Records new to the index since the previous harvest (or a date)."""
+    from search.render import render_hits_text
+    from search.searcher import open_searcher
+
+    with open_searcher(_settings(ctx)) as searcher:
+        resp = searcher.new_records(since=_parse_date(since, "--since"), topic=topic)
+    if as_json:
+        _echo_json(resp.to_json(short=True))
+    else:
+        click.echo(render_hits_text(resp))
+
+
+@cli.command()
+@_config_option
+@click.argument("query", required=False)
+@click.option("--pmids", "pmids_file", type=click.Path(path_type=Path),
+              help="A file of PMIDs, one per line (or separated by spaces or commas).")
+@_filter_options
+@click.option("--format", "fmt", required=True,
+              type=click.Choice(["ris", "bibtex", "medline", "csl-json", "csv", "text"]))
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to FILE (default stdout).")
+@click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance")
+@click.pass_context
+def export(ctx: click.Context, query: str | None, pmids_file: Path | None, fmt: str,
+           output: Path | None, sort: str, **kwargs: Any) -> None:
+    """Write a citation list for reference managers."""
+    from search.export import export_selection
+
+    filters = _filters(kwargs)
+    n = export_selection(_settings(ctx), fmt=fmt, query=query, pmids_file=pmids_file,
+                         filters=filters, sort=sort, output=output)
+    if output is not None:
+        click.echo(f"exported {n} record(s) to {output}", err=True)
+
+
+@cli.command()
+@_config_option
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def stats(ctx: click.Context, as_json: bool) -> None:
+    """Counts by topic, year and publication type; the last harvest per topic."""
+    from search.stats import collect_stats, render_stats_text
+
+    data = collect_stats(_settings(ctx))
+    if as_json:
+        _echo_json(data)
+    else:
+        click.echo(render_stats_text(data))
+
+
+@cli.command()
+@_config_option
+@click.pass_context
+def schedule(ctx: click.Context) -> None:
+    """Run the nightly harvest schedule in the foreground."""
+    from harvester.schedule import run_schedule
+
+    run_schedule(_settings(ctx))
+
+
+@cli.command()
+@_config_option
+@click.pass_context
+def reindex(ctx: click.Context) -> None:
+    """Rebuild the search index from the harvested records (offline) and swap it in."""
+    from index.writer import rebuild_index
+
+    n = rebuild_index(_settings(ctx), progress=_progress_enabled())
+    click.echo(f"reindexed {n} record(s)")
+
+
+@cli.command()
+@_config_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True)
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int) -> None:
+    """Serve the local web search page and JSON API."""
+    from search.web.server import serve as run_server
+
+    run_server(_settings(ctx), host=host, port=port)
+
+
+def _clean_exit(func: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        debug = bool(os.environ.get("KETLIT_DEBUG"))
+        try:
+            return func(*args, **kwargs)
+        except KetlitError as exc:
+            if debug:
+                raise
+            click.echo(f"ketlit: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("ketlit: interrupted", err=True)
+            sys.exit(130)
+        except BrokenPipeError:
+            # `ketlit search ... | head`: the reader went away; nothing to report.
+            sys.stderr.close()
+            sys.exit(0)
+        except Exception as exc:  # the one edge where anything unexpected becomes one line
+            if debug:
+                raise
+            click.echo(f"ketlit: internal error: {type(exc).__name__}: {exc} "
+                       "(run again with KETLIT_DEBUG=1 for details and report it)", err=True)
+            sys.exit(70)
+
+    return wrapper
+
+
+@_clean_exit
+def main(argv: list[str] | None = None) -> None:
+    cli.main(args=argv, prog_name="ketlit", standalone_mode=True)
+
+
+if __name__ == "__main__":
+    main()
