@@ -105,11 +105,12 @@ def cli(ctx: click.Context, config: str | None) -> None:
 def harvest(ctx: click.Context, topics: tuple[str, ...], full: bool, since: str | None,
             wait: bool) -> None:
     """Bring the index in step with PubMed (incremental; the first run is full)."""
+    settings = _settings(ctx)
+    since_date = _parse_date(since, "--since")
     from harvester.harvest import run_harvest
 
-    settings = _settings(ctx)
     report = run_harvest(settings, topics=list(topics) or None, full=full,
-                         since=_parse_date(since, "--since"), wait=wait,
+                         since=since_date, wait=wait,
                          progress=_progress_enabled())
     for line in report.summary_lines():
         click.echo(line)
@@ -263,9 +264,10 @@ def export(ctx: click.Context, query: str | None, pmids_file: Path | None, fmt: 
 @click.pass_context
 def stats(ctx: click.Context, as_json: bool) -> None:
     """Counts by topic, year and publication type; the last harvest per topic."""
+    settings = _settings(ctx)
     from search.stats import collect_stats, render_stats_text
 
-    data = collect_stats(_settings(ctx))
+    data = collect_stats(settings)
     if as_json:
         _echo_json(data)
     else:

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from index.article import Article
+from index.store import ORIGIN_INGEST, RecordStore
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> RecordStore:
+    s = RecordStore(tmp_path / "r.sqlite3")
+    yield s
+    s.close()
+
+
+def test_upsert_merges_topics_into_one_record(store: RecordStore) -> None:
+    c1 = store.upsert([Article(pmid="1", title="a")], topic="depression")
+    c2 = store.upsert([Article(pmid="1", title="a")], topic="ptsd")
+    assert c1.new == ["1"] and c2.updated == ["1"]
+    assert store.count() == 1
+    assert store.get("1").topics == {"depression", "ptsd"}
+    assert store.pmids("ptsd") == {"1"} and store.count("depression") == 1
+
+
+def test_unchanged_record_is_not_rewritten(store: RecordStore) -> None:
+    store.upsert([Article(pmid="1", title="a")], topic="t")
+    store.mark_indexed(["1"])
+    c = store.upsert([Article(pmid="1", title="a")], topic="t")
+    assert c.unchanged == ["1"] and store.pending_index() == []
+    c = store.upsert([Article(pmid="1", title="revised")], topic="t")
+    assert c.updated == ["1"] and store.pending_index() == ["1"]
+
+
+def test_transaction_rolls_back_the_whole_batch(store: RecordStore) -> None:
+    with pytest.raises(RuntimeError), store.transaction():
+        store.upsert([Article(pmid="1"), Article(pmid="2")], topic="t")
+        raise RuntimeError("crash between batch and checkpoint")
+    assert store.count() == 0
+
+
+def test_topic_lookup_is_exact_not_a_pattern(store: RecordStore) -> None:
+    store.upsert([Article(pmid="1")], topic="a_b")
+    store.upsert([Article(pmid="2")], topic="axb")
+    assert store.pmids("a_b") == {"1"}
+
+
+def test_origin_flags_and_streaming(store: RecordStore) -> None:
+    store.upsert([Article(pmid=str(i)) for i in range(1, 2501)], topic="t")
+    store.upsert([Article(pmid="9999")], origin=ORIGIN_INGEST)
+    assert store.origin("9999") == (False, True) and store.origin("1") == (True, False)
+    assert sum(1 for _ in store.iter_articles(batch=300)) == 2501
+    assert len(store.get_many([str(i) for i in range(1, 1200)] + ["nope"])) == 1199
+
+
+def test_checkpoints_and_run_log(store: RecordStore) -> None:
+    assert store.checkpoint("t") is None
+    store.set_checkpoint("t", query="q", state={"windows_done": 2})
+    store.set_checkpoint("t", last_date="2024-01-02", clear_state=True)
+    cp = store.checkpoint("t")
+    assert cp == {"query": "q", "last_date": "2024-01-02", "last_success": None, "state": None}
+    run = store.start_run("t", "full")
+    store.finish_run(run, "failed", error="boom", new=3, missing=["5", "6"])
+    store.start_run("u", "incremental")
+    store.close_stale_runs()
+    last = store.last_runs()
+    assert last["t"].status == "failed" and last["t"].missing == ["5", "6"] and last["t"].new == 3
+    assert last["u"].status == "interrupted"
