@@ -241,18 +241,26 @@ def settings_from_mapping(raw: Mapping[str, Any], base_dir: Path,
 
 
 def _validate_schedule(sched: ScheduleSettings) -> None:
-    # Imported here so that reading a config never pays for APScheduler unless it is used.
-    from apscheduler.triggers.cron import CronTrigger
+    # index.cron accepts 5 fields (crontab) or 6 with seconds first, and fixes APScheduler 3's
+    # Monday=0 weekday numbering; the scheduler builds its trigger the same way.
+    from index.cron import CronSyntaxError, build_trigger, cron_fields
 
+    if sched.misfire_grace_s < 1:
+        raise ConfigError("schedule.misfire_grace_s: must be at least 1 (seconds)")
     try:
-        CronTrigger.from_crontab(sched.cron, timezone=sched.timezone)
-    except (ValueError, KeyError, LookupError) as exc:
-        raise ConfigError(f"schedule: invalid cron {sched.cron!r} or timezone "
-                          f"{sched.timezone!r} ({exc})") from None
-    except Exception as exc:  # zoneinfo raises its own types for unknown zones
-        if type(exc).__name__ in {"ZoneInfoNotFoundError", "UnknownTimeZoneError"}:
-            raise ConfigError(f"schedule.timezone: unknown time zone {sched.timezone!r}") from None
-        raise
+        cron_fields(sched.cron)
+    except CronSyntaxError as exc:
+        raise ConfigError(f"schedule.cron: {sched.cron!r}: {exc}") from None
+    try:
+        build_trigger(sched.cron, "UTC")
+    except ValueError as exc:
+        raise ConfigError(f"schedule.cron: invalid cron {sched.cron!r} ({exc})") from None
+    try:
+        build_trigger(sched.cron, sched.timezone)
+    except (ValueError, LookupError):
+        # zoneinfo raises ZoneInfoNotFoundError (a KeyError) for unknown zones
+        raise ConfigError(f"schedule.timezone: unknown time zone {sched.timezone!r} "
+                          "(use an IANA name such as UTC or Europe/Berlin)") from None
 
 
 def resolve_config_path(explicit: str | os.PathLike[str] | None) -> Path:
