@@ -63,7 +63,21 @@ CREATE TABLE IF NOT EXISTS runs (
     error       TEXT
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+-- PMIDs a running `harvest --full` has seen per topic, kept across a crash so that the
+-- reconciliation at the end of a resumed walk knows the whole topic.
+CREATE TABLE IF NOT EXISTS sync_seen (
+    topic       TEXT NOT NULL,
+    pmid        TEXT NOT NULL,
+    PRIMARY KEY (topic, pmid)
+);
 """
+
+# Columns added after the first release; added to older databases on open.
+_ADDED_COLUMNS = {
+    # ISO date (UTC) the record was last fetched from PubMed; the incremental modification-date
+    # pass compares it with PubMed's mdat to decide whether a record needs fetching again.
+    ("articles", "fetched"): "TEXT",
+}
 
 
 def utcnow() -> str:
@@ -113,6 +127,17 @@ class RecordStore:
         # has to survive; only a power cut could lose the last commit, and reharvest covers that.
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.executescript(_SCHEMA)
+        self._add_columns()
+
+    def _add_columns(self) -> None:
+        for (table, column), decl in _ADDED_COLUMNS.items():
+            have = {r[1] for r in self.conn.execute(f"PRAGMA table_info({table})")}
+            if column not in have:
+                try:
+                    self.conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
+                except sqlite3.OperationalError as exc:  # another process added it meanwhile
+                    if "duplicate column" not in str(exc):
+                        raise
 
     def close(self) -> None:
         self.conn.close()
@@ -266,6 +291,49 @@ class RecordStore:
             args.append(f",{topic},")
         sql += " ORDER BY first_seen DESC, pmid DESC"
         return [r[0] for r in self.conn.execute(sql, args)]
+
+    # -- harvest bookkeeping ----------------------------------------------------------------------
+
+    def known(self, pmids: Iterable[str]) -> dict[str, tuple[str | None, set[str]]]:
+        """For the PMIDs the store has: (date last fetched from PubMed or None, topics)."""
+        ids = list(dict.fromkeys(pmids))
+        out: dict[str, tuple[str | None, set[str]]] = {}
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            marks = ",".join("?" * len(chunk))
+            for pmid, fetched, topics in self.conn.execute(
+                    f"SELECT pmid, fetched, topics FROM articles WHERE pmid IN ({marks})", chunk):
+                out[pmid] = (fetched, set(filter(None, topics.split(","))))
+        return out
+
+    def mark_fetched(self, pmids: Iterable[str], day: str) -> None:
+        self.conn.executemany("UPDATE articles SET fetched=? WHERE pmid=?",
+                              ((day, p) for p in pmids))
+
+    def add_topic(self, pmids: Iterable[str], topic: str) -> list[Article]:
+        """Tag stored records with a topic without fetching them again; returns the changed ones
+        (flagged for indexing) so the caller can update the index."""
+        changed: list[Article] = []
+        for pmid, art in self.get_many(pmids).items():
+            if topic in art.topics:
+                continue
+            art.topics = art.topics | {topic}
+            self.conn.execute(
+                "UPDATE articles SET json=?, topics=?, harvested=1, updated=?, indexed=0"
+                " WHERE pmid=?", (art.to_json(), _topics_col(art.topics), utcnow(), pmid))
+            changed.append(art)
+        return changed
+
+    def add_seen(self, topic: str, pmids: Iterable[str]) -> None:
+        self.conn.executemany("INSERT OR IGNORE INTO sync_seen(topic, pmid) VALUES (?,?)",
+                              ((topic, p) for p in pmids))
+
+    def seen(self, topic: str) -> set[str]:
+        return {r[0] for r in self.conn.execute("SELECT pmid FROM sync_seen WHERE topic=?",
+                                                (topic,))}
+
+    def clear_seen(self, topic: str) -> None:
+        self.conn.execute("DELETE FROM sync_seen WHERE topic=?", (topic,))
 
     # -- index bookkeeping ------------------------------------------------------------------------
 
