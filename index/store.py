@@ -70,6 +70,9 @@ CREATE TABLE IF NOT EXISTS sync_seen (
     pmid        TEXT NOT NULL,
     PRIMARY KEY (topic, pmid)
 );
+-- PMIDs removed from the store whose removal the index has not committed yet: written in the
+-- same transaction as the DELETE, cleared after the index commit, replayed after a crash.
+CREATE TABLE IF NOT EXISTS index_deletes (pmid TEXT PRIMARY KEY);
 """
 
 # Columns added after the first release; added to older databases on open.
@@ -334,6 +337,23 @@ class RecordStore:
 
     def clear_seen(self, topic: str) -> None:
         self.conn.execute("DELETE FROM sync_seen WHERE topic=?", (topic,))
+
+    def delete_for_index(self, pmids: Iterable[str]) -> list[str]:
+        """Delete records and remember that the index still has to drop them (call inside a
+        transaction, then ``pending_index_deletes`` / ``clear_index_deletes`` around the index
+        commit). Returns the PMIDs that were in the store."""
+        gone: list[str] = []
+        for pmid in pmids:
+            if self.conn.execute("DELETE FROM articles WHERE pmid=?", (pmid,)).rowcount:
+                gone.append(pmid)
+            self.conn.execute("INSERT OR IGNORE INTO index_deletes(pmid) VALUES (?)", (pmid,))
+        return gone
+
+    def pending_index_deletes(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT pmid FROM index_deletes")]
+
+    def clear_index_deletes(self, pmids: Iterable[str]) -> None:
+        self.conn.executemany("DELETE FROM index_deletes WHERE pmid=?", ((p,) for p in pmids))
 
     # -- index bookkeeping ------------------------------------------------------------------------
 

@@ -1,0 +1,652 @@
+"""Harvest orchestration: bring the record store and the index in step with PubMed, per topic.
+
+The unit of safety is the batch. Each batch goes, in this order:
+
+1. the record store (SQLite, one transaction: records, topics, fetch dates),
+2. the Whoosh index (one writer, one commit),
+3. ``mark_indexed`` in the store,
+4. the checkpoint (the resumable position), written only after the batch it covers is committed.
+
+A kill -9 between any two steps leaves a state the next run repairs: rows the index lacks are
+flagged indexed=0 and ``sync_pending`` applies them at the start of the next run; a checkpoint
+never claims more than what is committed, so the next run re-reads at most one window, and
+re-reading is harmless because every write is an upsert keyed on the PMID.
+
+Which records a run fetches:
+
+* first run of a topic (and ``--full``): a walk over create-date windows from the start of
+  PubMed's history to today (harvester/windows.py), each window under the esearch cap;
+* normal run: the create-date window since the last completed day minus ``overlap_days``, plus a
+  modification-date (mdat) pass over the same window so revised records replace the old ones.
+
+A record is fetched only when the store lacks it, when ``--full`` asks to refresh everything, or
+when PubMed modified it after we last fetched it (see ``_mdat_needs_fetch``). A record the store
+already has from another topic is tagged with this topic without being fetched again. So a second
+run with nothing new on the server sends esearch requests only, never an efetch.
+
+Fetching and parsing run in a producer thread while the main thread commits, so the network and
+the parser overlap with SQLite and Whoosh writes (bench/bench_harvest.py measures it).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import sys
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from harvester.lock import harvest_lock
+from harvester.signals import StopFlag, stop_on_signals
+from harvester.windows import Window, WindowWalk, full_history, incremental_window, remaining
+from index.article import Article
+from index.errors import ConfigError, HarvestError, KetlitError, UsageError
+from index.settings import Settings, Topic
+from index.store import RecordStore, utcnow
+
+log = logging.getLogger("ketlit.harvest")
+
+EDAT = "edat"
+MDAT = "mdat"
+
+
+# -- reports ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class TopicReport:
+    topic: str
+    mode: str  # full (first walk), resync (--full), requery (query changed), incremental, since
+    status: str = "running"  # ok, failed, interrupted, skipped
+    windows: int = 0
+    requests: int = 0
+    new: int = 0
+    updated: int = 0
+    deleted: int = 0
+    failed: int = 0
+    missing: list[str] = field(default_factory=list)
+    error: str | None = None
+    reached_server: bool = False
+
+    def line(self) -> str:
+        counts = (f"{self.new} new, {self.updated} updated, {self.deleted} deleted; "
+                  f"{self.windows} window(s), {self.requests} request(s)")
+        if self.status == "ok":
+            return f"{self.topic}: {counts} ({self.mode})"
+        if self.status == "interrupted":
+            return (f"{self.topic}: interrupted after {counts}; committed records are kept and "
+                    "the next run resumes")
+        if self.status == "skipped":
+            return f"{self.topic}: not harvested ({self.error})"
+        return (f"{self.topic}: FAILED: {self.error}; {counts} committed before the failure are "
+                "kept and the next run resumes")
+
+
+@dataclass
+class HarvestReport:
+    topics: list[TopicReport] = field(default_factory=list)
+    interrupted: bool = False
+    stop_reason: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """False when a topic failed. An interrupted run is ok: it stopped because it was asked
+        to, committed what it had, and the next run resumes (so the CLI exits 0)."""
+        return not any(t.status == "failed" for t in self.topics)
+
+    def summary_lines(self) -> list[str]:
+        lines = [t.line() for t in self.topics]
+        for t in self.topics:
+            if t.missing:
+                shown = ", ".join(t.missing[:20]) + (" ..." if len(t.missing) > 20 else "")
+                lines.append(f"{t.topic}: {len(t.missing)} PMID(s) listed by esearch that PubMed "
+                             f"no longer returns: {shown}")
+        if self.interrupted:
+            lines.append(f"harvest interrupted ({self.stop_reason or 'stop requested'}); "
+                         "everything committed is kept; run `ketlit harvest` again to finish")
+        return lines
+
+
+# -- pipeline items (producer thread -> committing main thread) ------------------------------------
+
+
+@dataclass
+class _WindowStart:
+    window: Window
+    datetype: str
+    to_fetch: int
+
+
+@dataclass
+class _Batch:
+    articles: list[Article]
+
+
+@dataclass
+class _Tag:
+    pmids: list[str]
+
+
+@dataclass
+class _WindowDone:
+    window: Window
+    datetype: str
+    ids: list[str]
+    missing: list[str]
+
+
+_Item = _WindowStart | _Batch | _Tag | _WindowDone
+
+
+class _Stopped(Exception):
+    """Raised in the committing thread when a stop was requested between batches."""
+
+
+_END = object()
+
+
+@dataclass
+class _Failure:
+    exc: BaseException
+
+
+def _pipelined(produce: Callable[[threading.Event], Iterator[_Item]], stop: threading.Event,
+               depth: int = 2) -> Iterator[_Item]:
+    """Run ``produce`` in a thread, yielding its items here; at most ``depth`` items wait.
+
+    The small queue bounds memory to a couple of batches whatever the number of records. If the
+    consumer stops early (error, signal), ``stop`` tells the producer (and its HTTP client) to
+    give up, and the thread is joined before returning.
+    """
+    q: queue.Queue[Any] = queue.Queue(maxsize=depth)
+
+    def put(item: Any) -> bool:
+        while True:
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                if stop.is_set():
+                    return False
+
+    def worker() -> None:
+        try:
+            for item in produce(stop):
+                if not put(item):
+                    return
+            put(_END)
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            put(_Failure(exc))
+
+    thread = threading.Thread(target=worker, name="ketlit-fetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = q.get()
+            if item is _END:
+                return
+            if isinstance(item, _Failure):
+                raise item.exc
+            yield item
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+
+
+# -- the run ----------------------------------------------------------------------------------------
+
+
+def _today() -> date:
+    # UTC is ahead of PubMed's US Eastern dates, so "today" in UTC never ends a window early.
+    return datetime.now(UTC).date()
+
+
+def select_topics(settings: Settings, names: Iterable[str] | None) -> list[Topic]:
+    if not settings.topics:
+        where = settings.config_path or "config.yaml"
+        raise ConfigError(f"no topics configured: add at least one under 'topics:' in {where} "
+                          "(each with a PubMed 'query')")
+    if not names:
+        return list(settings.topics.values())
+    chosen: list[Topic] = []
+    for name in dict.fromkeys(names):
+        if name not in settings.topics:
+            raise UsageError(f"--topic: no topic named {name!r} (known: "
+                             f"{', '.join(settings.topics)})")
+        chosen.append(settings.topics[name])
+    return chosen
+
+
+def run_harvest(settings: Settings, topics: list[str] | None = None, full: bool = False,
+                since: date | None = None, wait: bool = False, progress: bool = False, *,
+                stop: StopFlag | None = None) -> HarvestReport:
+    """Harvest the named topics (all when None). See the module docstring for the guarantees.
+
+    Raises UsageError/ConfigError for bad arguments, LockedError when another harvest runs (unless
+    ``wait``), HarvestError when PubMed cannot be reached at all. A topic that fails after retries
+    is reported in the returned report while the other topics still run.
+    """
+    chosen = select_topics(settings, topics)
+    today = _today()
+    if since is not None and since > today:
+        raise UsageError(f"--since: {since} is in the future")
+    flag = stop or StopFlag()
+    with stop_on_signals(flag), harvest_lock(settings.lock_path, wait=wait, should_stop=flag):
+        store = RecordStore(settings.store_path)
+        try:
+            return _Run(settings, store, flag, today, progress).run(chosen, full=full, since=since)
+        finally:
+            store.close()
+
+
+def apply_pending(settings: Settings, store: RecordStore) -> None:
+    """Repair a crash between the SQLite commit and the Whoosh commit (both directions)."""
+    from index.writer import open_index_writer, sync_pending
+
+    gone = store.pending_index_deletes()
+    if gone:
+        with open_index_writer(settings) as writer:
+            writer.delete(gone)
+        store.clear_index_deletes(gone)
+    sync_pending(settings, store)
+
+
+class _Run:
+    def __init__(self, settings: Settings, store: RecordStore, flag: StopFlag, today: date,
+                 progress: bool) -> None:
+        from harvester.ratelimit import RateLimiter
+
+        self.settings = settings
+        self.store = store
+        self.flag = flag
+        self.today = today
+        self.progress = progress
+        # One limiter for the whole run: every request to NCBI, whatever the topic, counts
+        # against the same per-IP budget.
+        self.limiter = RateLimiter(settings.rate)
+        self.cap = settings.pubmed.max_results_per_query
+        self.batch = settings.pubmed.batch_size
+        self._win_todo = 0  # records to fetch in the window being committed, and those done
+        self._win_done = 0
+
+    def say(self, msg: str) -> None:
+        log.info(msg)
+        if self.progress:
+            print(msg, file=sys.stderr, flush=True)
+
+    def run(self, topics: list[Topic], *, full: bool, since: date | None) -> HarvestReport:
+        store = self.store
+        store.close_stale_runs()
+        apply_pending(self.settings, store)
+        previous = store.get_meta("last_harvest_started")
+        with store.transaction():
+            if previous:
+                store.set_meta("previous_harvest_started", previous)
+            store.set_meta("last_harvest_started", utcnow())
+        report = HarvestReport()
+        unreachable: str | None = None
+        for topic in topics:
+            if self.flag.is_set():
+                report.interrupted = True
+                break
+            if unreachable is not None:
+                tr = TopicReport(topic.name, "skipped", status="skipped",
+                                 error=f"PubMed could not be reached: {unreachable}")
+                report.topics.append(tr)
+                continue
+            tr = self.harvest_topic(topic, full=full, since=since)
+            report.topics.append(tr)
+            if tr.status == "interrupted":
+                report.interrupted = True
+                break
+            if tr.status == "failed" and not tr.reached_server:
+                # Not one esearch of this topic got an answer after every retry: the server is
+                # down or unreachable, and the other topics would only wait through the same
+                # retries. They are skipped and the run fails with one clear line.
+                unreachable = tr.error
+        report.stop_reason = self.flag.signal_name
+        if unreachable is not None and not any(t.status == "ok" for t in report.topics):
+            for t in report.topics:
+                if t.status == "skipped":
+                    t.status = "failed"
+            raise HarvestError(f"harvest failed: PubMed could not be reached at "
+                               f"{self.settings.pubmed.base_url} ({unreachable}); nothing was "
+                               "changed; check the network or pubmed.base_url and run again")
+        return report
+
+    # -- one topic ---------------------------------------------------------------------------------
+
+    def harvest_topic(self, topic: Topic, *, full: bool, since: date | None) -> TopicReport:
+        from harvester.eutils import EutilsClient
+
+        store = self.store
+        cp = store.checkpoint(topic.name) or {}
+        state = cp.get("state") or None
+        if state and state.get("kind") == "walk" and state.get("query") == topic.query:
+            mode = state["mode"]  # an unfinished walk resumes, whatever was asked this time
+        elif full:
+            mode = "resync"
+        elif since is not None:
+            mode = "since"
+        elif not cp.get("last_date"):
+            mode = "full"
+        elif cp.get("query") not in (None, topic.query):
+            mode = "requery"  # the query changed: walk again and drop what no longer matches
+        else:
+            mode = "incremental"
+        tr = TopicReport(topic.name, mode)
+        run_id = store.start_run(topic.name, mode)
+        pipe_stop = threading.Event()
+
+        def should_stop() -> bool:
+            return self.flag.is_set() or pipe_stop.is_set()
+
+        client = EutilsClient(self.settings.pubmed, self.limiter, should_stop=should_stop)
+        self.say(f"{topic.name}: {mode} harvest")
+        self._win_todo = self._win_done = 0
+        try:
+            if mode in ("full", "resync", "requery"):
+                self._walk(topic, tr, client, pipe_stop, mode, state)
+            else:
+                self._incremental(topic, tr, client, pipe_stop, cp, since)
+            tr.status = "ok"
+        except _Stopped:
+            tr.status = "interrupted"
+        except KetlitError as exc:
+            tr.status, tr.error = "failed", str(exc)
+        except Exception as exc:
+            if type(exc).__name__ == "Interrupted" and self.flag.is_set():
+                tr.status = "interrupted"  # harvester.eutils.Interrupted: a request abandoned
+            else:
+                raise
+        finally:
+            tr.requests = getattr(client, "requests_made", 0)
+            if tr.status == "failed":
+                # Records of the window in progress that were not committed.
+                tr.failed = max(0, self._win_todo - self._win_done)
+            if tr.status in ("ok", "failed", "interrupted"):
+                store.finish_run(run_id, tr.status, tr.error, windows=tr.windows,
+                                 requests=tr.requests, new=tr.new, updated=tr.updated,
+                                 deleted=tr.deleted, failed=tr.failed, missing=tr.missing)
+            else:  # an unexpected exception: leave a trace in the run log, then re-raise
+                store.finish_run(run_id, "failed", "internal error", windows=tr.windows,
+                                 requests=tr.requests, new=tr.new, updated=tr.updated)
+        self.say(tr.line())
+        return tr
+
+    def _walk(self, topic: Topic, tr: TopicReport, client: Any, pipe_stop: threading.Event,
+              mode: str, state: dict[str, Any] | None) -> None:
+        store = self.store
+        if state and state.get("kind") == "walk" and state.get("query") == topic.query:
+            through = date.fromisoformat(state["through"]) if state.get("through") else None
+            refetch, reconcile = bool(state["refetch"]), bool(state["reconcile"])
+        else:
+            through = None
+            refetch = mode == "resync"
+            reconcile = mode in ("resync", "requery")
+            state = {"kind": "walk", "mode": mode, "query": topic.query, "refetch": refetch,
+                     "reconcile": reconcile, "through": None, "started": utcnow()}
+            with store.transaction():
+                store.clear_seen(topic.name)
+                store.set_checkpoint(topic.name, state=state)
+        todo = remaining(full_history(self.today), through)
+        self.say(f"{topic.name}: walking create dates {todo or 'nothing left'}"
+                 f"{' (refetching every record)' if refetch else ''}")
+
+        def on_window(done: _WindowDone) -> None:
+            assert state is not None
+            state["through"] = done.window.end.isoformat()
+            with store.transaction():
+                if reconcile:
+                    store.add_seen(topic.name, done.ids)
+                store.set_checkpoint(topic.name, state=state)
+
+        walk = WindowWalk(todo)
+        self._consume(topic, tr, pipe_stop, lambda stop: self._produce(
+            topic, client, walk, EDAT, refetch=refetch), on_window)
+        if reconcile:
+            self._reconcile(topic, tr)
+        with store.transaction():
+            store.set_checkpoint(topic.name, query=topic.query, last_date=self.today.isoformat(),
+                                 last_success=utcnow(), clear_state=True)
+            store.clear_seen(topic.name)
+
+    def _incremental(self, topic: Topic, tr: TopicReport, client: Any,
+                     pipe_stop: threading.Event, cp: dict[str, Any], since: date | None) -> None:
+        last = date.fromisoformat(cp["last_date"]) if cp.get("last_date") else None
+        base = last or self.today
+        window = incremental_window(base, self.settings.pubmed.overlap_days, self.today, since)
+        self.say(f"{topic.name}: created or modified {window}")
+        for datetype in (EDAT, MDAT):
+            walk = WindowWalk(window)
+            self._consume(topic, tr, pipe_stop,
+                          lambda stop, w=walk, d=datetype: self._produce(topic, client, w, d),
+                          None)
+        # The last completed day only moves when both passes are through: a crash or a failure
+        # before this line makes the next run cover the same window again (re-reading is cheap
+        # and harmless). A --since run of a topic that never had its first full walk leaves the
+        # walk to the next normal run.
+        if last is not None or since is None:
+            with self.store.transaction():
+                self.store.set_checkpoint(topic.name, query=topic.query,
+                                          last_date=self.today.isoformat(),
+                                          last_success=utcnow())
+
+    # -- producer: esearch per window, decide what to fetch, efetch in batches ----------------------
+
+    def _produce(self, topic: Topic, client: Any, walk: WindowWalk, datetype: str, *,
+                 refetch: bool = False) -> Iterator[_Item]:
+        from harvester.parse import parse_articles
+
+        reader = RecordStore(self.settings.store_path)  # this thread's own connection
+        try:
+            while (w := walk.next()) is not None:
+                res = self._esearch(client, topic, w, datetype, usehistory=True)
+                if res.count >= self.cap:
+                    if not w.can_split():
+                        raise HarvestError(
+                            f"{topic.name}: {res.count} records on the single day {w.start} "
+                            f"({datetype}) reach pubmed.max_results_per_query ({self.cap}), so "
+                            f"the window cannot be split below the cap; query: {topic.query}")
+                    older, newer = walk.split(w)
+                    log.debug("%s: %s has %d records, split into %s and %s", topic.name, w,
+                              res.count, older, newer)
+                    continue
+                ids = list(dict.fromkeys(str(i) for i in res.ids))
+                if len(ids) < res.count:
+                    raise HarvestError(f"{topic.name}: esearch for {w} announced {res.count} "
+                                       f"records but listed {len(ids)}; try again later")
+                known = reader.known(ids)
+                if refetch:
+                    fetch = list(ids)
+                elif datetype == MDAT:
+                    fetch = self._mdat_needs_fetch(client, topic, w, ids, known)
+                else:
+                    fetch = [p for p in ids if p not in known]
+                fetch_set = set(fetch)
+                tag = [p for p in ids if p in known and p not in fetch_set
+                       and topic.name not in known[p][1]]
+                yield _WindowStart(w, datetype, len(fetch))
+                if tag:
+                    yield _Tag(tag)
+                missing: list[str] = []
+                if fetch:
+                    yield from self._fetch(client, res, ids, fetch, parse_articles, missing)
+                yield _WindowDone(w, datetype, ids, missing)
+                walk.done(w)
+        finally:
+            reader.close()
+
+    def _esearch(self, client: Any, topic: Topic, w: Window, datetype: str, *,
+                 usehistory: bool) -> Any:
+        return client.esearch(topic.query, datetype=datetype, mindate=w.mindate,
+                              maxdate=w.maxdate, retmax=self.cap, usehistory=usehistory)
+
+    def _mdat_needs_fetch(self, client: Any, topic: Topic, w: Window, ids: list[str],
+                          known: dict[str, tuple[str | None, set[str]]]) -> list[str]:
+        """Which of the records PubMed modified in ``w`` are newer than our copy.
+
+        mdat is day-granular and esearch does not say which day each record was modified on, so:
+        - a record we do not have, or never fetched from PubMed (ingested), is fetched;
+        - a record we last fetched before the window started was modified after our fetch;
+        - a record we fetched on day f inside the window is fetched again only if PubMed lists it
+          as modified on or after f (one more esearch per distinct f, no efetch). A record
+          modified on the very day we fetched it is fetched once more because the day cannot tell
+          whether the change came before or after our fetch; after that our fetch day is later
+          than its modification day and it is left alone.
+        This is what makes a second run with nothing new fetch nothing, without missing a second
+        revision that lands inside the overlap window (which "stored revised_date older than the
+        window" would miss).
+        """
+        start = w.start.isoformat()
+        fetch: list[str] = []
+        ambiguous: dict[str, list[str]] = {}
+        for p in ids:
+            fetched = known[p][0] if p in known else None
+            if fetched is None or fetched < start:
+                fetch.append(p)
+            else:
+                ambiguous.setdefault(fetched, []).append(p)
+        for day in sorted(ambiguous):
+            sub = Window(max(date.fromisoformat(day), w.start), w.end)
+            res = self._esearch(client, topic, sub, MDAT, usehistory=False)
+            if res.count >= self.cap:
+                fetch.extend(ambiguous[day])  # cannot list them all: fetch to be safe
+                continue
+            modified = {str(i) for i in res.ids}
+            fetch.extend(p for p in ambiguous[day] if p in modified)
+        order = {p: i for i, p in enumerate(ids)}
+        return sorted(set(fetch), key=order.__getitem__)
+
+    def _fetch(self, client: Any, res: Any, ids: list[str], fetch: list[str],
+               parse: Callable[[bytes], list[Article]], missing: list[str]) -> Iterator[_Item]:
+        expected = set(fetch)
+        got: set[str] = set()
+        retry: list[str] = []
+        if len(fetch) == len(ids) and getattr(res, "webenv", None):
+            # Everything in the window: page through the esearch history (no id lists sent).
+            for start in range(0, len(ids), self.batch):
+                n = min(self.batch, len(ids) - start)
+                arts = client.efetch(webenv=res.webenv, query_key=res.query_key, retstart=start,
+                                     retmax=n, parse=parse)
+                batch = _dedupe(a for a in arts if a.pmid in expected and a.pmid not in got)
+                got.update(a.pmid for a in batch)
+                # Compare what came back with what this page should hold: a short page is
+                # re-asked by id below, never taken as "no records".
+                retry.extend(p for p in ids[start:start + n] if p not in got)
+                if batch:
+                    yield _Batch(batch)
+        else:
+            retry = list(fetch)
+        for start in range(0, len(retry), self.batch):
+            chunk = [p for p in retry[start:start + self.batch] if p not in got]
+            if not chunk:
+                continue
+            result = client.fetch_articles(chunk, parse)
+            batch = _dedupe(a for a in result.articles if a.pmid in expected and a.pmid not in got)
+            got.update(a.pmid for a in batch)
+            missing.extend(str(p) for p in result.missing if str(p) not in got)
+            if batch:
+                yield _Batch(batch)
+
+    # -- consumer: commit batches in order ---------------------------------------------------------
+
+    def _consume(self, topic: Topic, tr: TopicReport, pipe_stop: threading.Event,
+                 produce: Callable[[threading.Event], Iterator[_Item]],
+                 on_window: Callable[[_WindowDone], None] | None) -> None:
+        pipe_stop.clear()
+        for item in _pipelined(produce, pipe_stop):
+            tr.reached_server = True
+            if isinstance(item, _WindowStart):
+                self._win_todo, self._win_done = item.to_fetch, 0
+                self.say(f"{topic.name}: {item.datetype} {item.window}: "
+                         f"{item.to_fetch} record(s) to fetch")
+            elif isinstance(item, _Batch):
+                self._commit_batch(topic, tr, item.articles)
+                self._win_done += len(item.articles)
+            elif isinstance(item, _Tag):
+                self._commit_tags(topic, tr, item.pmids)
+            elif isinstance(item, _WindowDone):
+                tr.windows += 1
+                tr.missing.extend(p for p in item.missing if p not in tr.missing)
+                if on_window is not None:
+                    on_window(item)
+            # Between batches is the safe point to honour SIGTERM/SIGINT: the batch just
+            # handled is committed (and, for a walk, checkpointed when its window is done).
+            if self.flag.is_set():
+                raise _Stopped
+
+    def _commit_batch(self, topic: Topic, tr: TopicReport, articles: list[Article]) -> None:
+        store = self.store
+        with store.transaction():
+            counts = store.upsert(articles, topic=topic.name)
+            store.mark_fetched([a.pmid for a in articles], self.today.isoformat())
+        changed = set(counts.new) | set(counts.updated)
+        self._index([a for a in articles if a.pmid in changed])
+        tr.new += len(counts.new)
+        tr.updated += len(counts.updated)
+
+    def _commit_tags(self, topic: Topic, tr: TopicReport, pmids: list[str]) -> None:
+        with self.store.transaction():
+            changed = self.store.add_topic(pmids, topic.name)
+        self._index(changed)
+        tr.updated += len(changed)
+
+    def _index(self, articles: list[Article]) -> None:
+        if not articles:
+            return
+        from index.writer import open_index_writer
+
+        with open_index_writer(self.settings) as writer:
+            writer.upsert(articles)
+        with self.store.transaction():
+            self.store.mark_indexed(a.pmid for a in articles)
+
+    # -- --full reconciliation -------------------------------------------------------------------
+
+    def _reconcile(self, topic: Topic, tr: TopicReport) -> None:
+        """After a complete walk: records the topic's query no longer matches lose the topic; a
+        record left with no topic that was not added by ``ketlit ingest`` is deleted."""
+        from index.writer import open_index_writer
+
+        store = self.store
+        gone = sorted(store.pmids(topic.name) - store.seen(topic.name))
+        if not gone:
+            return
+        self.say(f"{topic.name}: {len(gone)} record(s) no longer match the query")
+        for start in range(0, len(gone), self.batch):
+            chunk = gone[start:start + self.batch]
+            retagged: list[Article] = []
+            with store.transaction():
+                drop: list[str] = []
+                for pmid, art in store.get_many(chunk).items():
+                    topics = art.topics - {topic.name}
+                    origin = store.origin(pmid) or (True, False)
+                    if not topics and not origin[1]:
+                        drop.append(pmid)
+                    else:
+                        updated = store.set_topics(pmid, topics)
+                        if updated is not None:
+                            retagged.append(updated)
+                deleted = store.delete_for_index(drop)
+            with open_index_writer(self.settings) as writer:
+                if deleted:
+                    writer.delete(deleted)
+                if retagged:
+                    writer.upsert(retagged)
+            with store.transaction():
+                store.clear_index_deletes(drop)
+                store.mark_indexed(a.pmid for a in retagged)
+            tr.deleted += len(deleted)
+            tr.updated += len(retagged)
+
+
+def _dedupe(articles: Iterable[Article]) -> list[Article]:
+    """One Article per PMID (the last one wins), in first-seen order."""
+    out: dict[str, Article] = {}
+    for a in articles:
+        out[a.pmid] = a
+    return list(out.values())
