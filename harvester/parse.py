@@ -1,0 +1,585 @@
+"""PubMed XML (efetch answers, "Save as XML" exports, baseline and update files) -> Article.
+
+Streaming: :func:`iter_pubmed` walks the document with ``lxml.etree.iterparse`` and clears every
+record (and the records before it) once it has been turned into an :class:`Article`, so a
+baseline file of 30,000 records parses in the memory of one record. No DTD is loaded and nothing
+is fetched from the network: PubMed's DOCTYPE points at NCBI, and old files at ``http://`` URLs.
+
+Everything that is not a well-formed ``<PubmedArticleSet>`` raises :class:`PubMedParseError`:
+truncated or malformed XML, an HTML page from a proxy, an E-utilities ``<ERROR>`` body. The
+harvester retries on that error, so it is never swallowed here.
+
+Handled vintages: DTDs from 2008 (``DateCreated``, article-level ``Affiliation``, no ``Version``
+on ``PMID``) to 2025; ``PubmedArticle`` and ``PubmedBookArticle``; ``DeleteCitation`` lists.
+Inline markup becomes plain text through :mod:`harvester.markup`.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from lxml import etree
+
+from harvester.markup import element_text
+from index.article import Article, Author, MeshHeading
+
+
+class PubMedParseError(ValueError):
+    """The body is not (or not all of) a PubMed ``<PubmedArticleSet>``; says what and where."""
+
+
+@dataclass(frozen=True)
+class DeletedCitations:
+    """PMIDs that a baseline/update file's ``<DeleteCitation>`` removes from PubMed."""
+
+    pmids: tuple[str, ...]
+
+
+Source = bytes | bytearray | str | os.PathLike[str] | IO[bytes]
+
+_RECORD_TAGS = ("PubmedArticle", "PubmedBookArticle", "DeleteCitation", "ERROR")
+_ROOT = "PubmedArticleSet"
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_MONTH_NUM = {m.lower(): i for i, m in enumerate(_MONTHS, 1)}
+_YEAR_RE = re.compile(r"(?<!\d)(\d{4})(?!\d)")
+_ORCID_RE = re.compile(r"(\d{4})-?(\d{4})-?(\d{4})-?(\d{3}[\dXx])")
+_SNIFF = 4096
+
+
+# -- public API -----------------------------------------------------------------------------------
+
+
+def iter_pubmed(source: Source) -> Iterator[Article | DeletedCitations]:
+    """Stream the records of a PubMed XML document in constant memory.
+
+    ``source`` is the document's bytes, a path (``.gz`` or gzip magic -> decompressed) or a binary
+    file object. Yields an :class:`Article` per ``PubmedArticle``/``PubmedBookArticle`` and a
+    :class:`DeletedCitations` per ``DeleteCitation``, in document order. Raises
+    :class:`PubMedParseError` on anything that is not a well-formed ``PubmedArticleSet`` (records
+    before the fault have already been yielded: callers that need all-or-nothing collect first,
+    as :func:`parse_articles` does).
+    """
+    name, stream, close = _open(source)
+    try:
+        yield from _iterate(stream, name)
+    finally:
+        if close is not None:
+            close()
+
+
+def parse_articles(data: bytes) -> list[Article]:
+    """Every Article of one efetch answer; ``[]`` for an empty ``<PubmedArticleSet/>``.
+
+    All or nothing: a truncated, malformed, HTML or ``<ERROR>`` body raises PubMedParseError.
+    """
+    if not isinstance(data, bytes | bytearray):
+        raise TypeError(f"parse_articles takes the response body as bytes, not {type(data).__name__}")
+    return [r for r in iter_pubmed(bytes(data)) if isinstance(r, Article)]
+
+
+# -- the document ---------------------------------------------------------------------------------
+
+
+class _Prefixed:
+    """A read()-able stream that first returns the bytes already sniffed from the source."""
+
+    def __init__(self, head: bytes, rest: IO[bytes]) -> None:
+        self._head = head
+        self._rest = rest
+
+    def read(self, size: int = -1) -> bytes:
+        if self._head:
+            if size is None or size < 0:
+                data, self._head = self._head + self._rest.read(), b""
+                return data
+            data, self._head = self._head[:size], self._head[size:]
+            return data
+        return self._rest.read(size)
+
+
+def _open(source: Source) -> tuple[str, Any, Any]:
+    """(name for messages, a read()-able byte stream, closer or None)."""
+    if isinstance(source, bytes | bytearray):
+        head = bytes(source)
+        if head[:2] == b"\x1f\x8b":
+            head = gzip.decompress(head)
+        _sniff(head, "response")
+        return "response", io.BytesIO(_strip_lead(head)), None
+    if isinstance(source, str | os.PathLike):
+        path = Path(source)
+        try:
+            raw: IO[bytes] = open(path, "rb")  # noqa: SIM115 - closed by iter_pubmed's finally
+        except OSError as exc:
+            raise PubMedParseError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        name = str(path)
+        fobj: IO[bytes] = raw
+        if raw.read(2) == b"\x1f\x8b" or path.suffix == ".gz":
+            raw.seek(0)
+            fobj = gzip.GzipFile(fileobj=raw, mode="rb")
+        else:
+            raw.seek(0)
+
+        def close() -> None:
+            fobj.close()
+            raw.close()
+
+        try:
+            return name, _sniffed_stream(fobj, name), close
+        except BaseException:
+            close()
+            raise
+    if hasattr(source, "read"):
+        name = str(getattr(source, "name", "stream"))
+        return name, _sniffed_stream(source, name), None
+    raise TypeError(f"iter_pubmed takes bytes, a path or a binary file, not {type(source).__name__}")
+
+
+def _sniffed_stream(fobj: IO[bytes], name: str) -> _Prefixed:
+    try:
+        head = fobj.read(_SNIFF)
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise PubMedParseError(f"{name}: cannot read: {exc}") from exc
+    if isinstance(head, str):
+        raise TypeError(f"{name}: open the file in binary mode ('rb')")
+    _sniff(head, name)
+    return _Prefixed(_strip_lead(head), fobj)
+
+
+def _strip_lead(head: bytes) -> bytes:
+    # A byte-order mark is legal XML, but whitespace before "<?xml" is not; pasted or re-saved
+    # exports sometimes carry both, and neither changes what the document says.
+    if head.startswith(b"\xef\xbb\xbf"):
+        head = head[3:]
+    return head.lstrip(b" \t\r\n")
+
+
+def _sniff(head: bytes, name: str) -> None:
+    start = _strip_lead(head)[:512].lower()
+    if not start:
+        raise PubMedParseError(f"{name}: empty body, not PubMed XML")
+    if start.startswith((b"<!doctype html", b"<html")) or b"<html" in start[:200]:
+        title = re.search(rb"<title>(.*?)</title>", head, re.I | re.S)
+        what = f" ({' '.join(title.group(1).decode('utf-8', 'replace').split())[:120]})" if title else ""
+        raise PubMedParseError(f"{name}: an HTML page{what}, not PubMed XML")
+    if start[:1] in (b"{", b"["):
+        raise PubMedParseError(f"{name}: a JSON body, not PubMed XML: {head[:200]!r}")
+
+
+def _iterate(stream: Any, name: str) -> Iterator[Article | DeletedCitations]:
+    context = etree.iterparse(stream, events=("end",), tag=_RECORD_TAGS, resolve_entities=False,
+                              no_network=True, load_dtd=False, huge_tree=True,
+                              remove_comments=True)
+    checked_root = False
+    try:
+        for _, el in context:
+            tag = el.tag
+            if tag == "ERROR":
+                message = " ".join("".join(el.itertext()).split())
+                raise PubMedParseError(
+                    f"{name}: E-utilities error at line {el.sourceline}: {message or '(empty)'}")
+            parent = el.getparent()
+            if not checked_root:
+                root = el.getroottree().getroot()
+                if root.tag != _ROOT:
+                    raise PubMedParseError(
+                        f"{name}: root element is <{root.tag}>, not <{_ROOT}>")
+                checked_root = True
+            if parent is None or parent.tag != _ROOT:
+                # nested inside something else (e.g. a <Reference>): not a record of this set
+                continue
+            if tag == "PubmedArticle":
+                record: Article | DeletedCitations = _article(el, name)
+            elif tag == "PubmedBookArticle":
+                record = _book(el, name)
+            else:
+                record = DeletedCitations(tuple(
+                    p.text.strip() for p in el.iter("PMID") if p.text and p.text.strip()))
+            # Constant memory: drop this record and every finished sibling before it.
+            el.clear(keep_tail=False)
+            while el.getprevious() is not None:
+                del parent[0]
+            yield record
+    except etree.XMLSyntaxError as exc:
+        line, col = (exc.position if exc.position else (exc.lineno, 0))
+        raise PubMedParseError(
+            f"{name}: malformed or truncated XML at line {line}, column {col}: {exc.msg}") from exc
+    root_el = context.root
+    if root_el is None:
+        raise PubMedParseError(f"{name}: no XML document found")
+    if root_el.tag != _ROOT:
+        raise PubMedParseError(f"{name}: root element is <{root_el.tag}>, not <{_ROOT}>")
+
+
+# -- records --------------------------------------------------------------------------------------
+
+
+def _t(el: etree._Element | None) -> str | None:
+    """Stripped plain text of a simple element, None when absent or empty."""
+    if el is None:
+        return None
+    if len(el):
+        return element_text(el)
+    text = el.text
+    if text is None:
+        return None
+    text = text.strip()
+    return text or None
+
+
+def _pmid(el: etree._Element | None, name: str, record: etree._Element) -> str:
+    pmid = _t(el)
+    if not pmid:
+        raise PubMedParseError(f"{name}: record without a PMID at line {record.sourceline}")
+    return pmid
+
+
+def _article(rec: etree._Element, name: str) -> Article:
+    mc = rec.find("MedlineCitation")
+    if mc is None:
+        raise PubMedParseError(
+            f"{name}: PubmedArticle without MedlineCitation at line {rec.sourceline}")
+    art = mc.find("Article")
+    if art is None:
+        raise PubMedParseError(f"{name}: MedlineCitation without Article at line {mc.sourceline}")
+    pmid = _pmid(mc.find("PMID"), name, rec)
+    pd = rec.find("PubmedData")
+    journal = art.find("Journal")
+    issue_el = journal.find("JournalIssue") if journal is not None else None
+    pubdate = issue_el.find("PubDate") if issue_el is not None else None
+    pub_year, pub_date = _pub_date(pubdate)
+
+    ids = _article_ids(pd.find("ArticleIdList") if pd is not None else None)
+    doi = None
+    for loc in art.iterfind("ELocationID"):
+        if loc.get("EIdType") == "doi" and loc.get("ValidYN", "Y") != "N":
+            doi = _t(loc)
+            if doi:
+                break
+    doi = doi or ids.get("doi")
+
+    issn = _t(journal.find("ISSN")) if journal is not None else None
+    if issn is None:
+        issn = _t(mc.find("MedlineJournalInfo/ISSNLinking"))
+
+    title_el = art.find("ArticleTitle")
+    vernacular = _t(art.find("VernacularTitle"))
+    title = element_text(title_el) if title_el is not None else None
+
+    authors = _authors(art.find("AuthorList"))
+    legacy_aff = _t(art.find("Affiliation"))  # 2008 DTD: one affiliation, the first author's
+    if legacy_aff and authors and not any(a.affiliations for a in authors):
+        first = authors[0]
+        authors[0] = Author(last=first.last, fore=first.fore, initials=first.initials,
+                            collective=first.collective, affiliations=(legacy_aff,),
+                            orcid=first.orcid)
+
+    sections = _abstract_sections(art.find("Abstract"))
+    pub_types = [t for t in (_t(p) for p in art.iterfind("PublicationTypeList/PublicationType"))
+                 if t]
+    refs = _comments_corrections(mc)
+    retraction_pmids = refs.get("RetractionIn", [])
+
+    entrez = _history_date(pd, "entrez") or _history_date(pd, "pubmed") \
+        or _iso_date(mc.find("DateCreated"))
+
+    pages = _t(art.find("Pagination/MedlinePgn"))
+    if pages is None:
+        start, end = _t(art.find("Pagination/StartPage")), _t(art.find("Pagination/EndPage"))
+        pages = f"{start}-{end}" if start and end else (start or None)
+
+    epub = None
+    for ad in art.iterfind("ArticleDate"):
+        if ad.get("DateType", "Electronic") == "Electronic":
+            epub = _iso_date(ad)
+            if epub:
+                break
+
+    return Article(
+        pmid=pmid,
+        title=title or vernacular,
+        abstract=_join_sections(sections),
+        abstract_sections=sections,
+        authors=authors,
+        journal=_t(journal.find("Title")) if journal is not None else None,
+        journal_iso=_t(journal.find("ISOAbbreviation")) if journal is not None else None,
+        issn=issn,
+        volume=_t(issue_el.find("Volume")) if issue_el is not None else None,
+        issue=_t(issue_el.find("Issue")) if issue_el is not None else None,
+        pages=pages,
+        pub_year=pub_year,
+        pub_date=pub_date,
+        epub_date=epub,
+        doi=doi,
+        pmcid=ids.get("pmc"),
+        languages=[x for x in (_t(la) for la in art.iterfind("Language")) if x],
+        publication_types=pub_types,
+        mesh=_mesh(mc.find("MeshHeadingList")),
+        keywords=_keywords(mc),
+        chemicals=[x for x in (_t(c) for c in mc.iterfind("ChemicalList/Chemical/NameOfSubstance"))
+                   if x],
+        retracted="Retracted Publication" in pub_types or bool(retraction_pmids),
+        retraction_pmids=retraction_pmids,
+        concern_pmids=refs.get("ExpressionOfConcernIn", []),
+        erratum_pmids=refs.get("ErratumIn", []),
+        entrez_date=entrez,
+        revised_date=_iso_date(mc.find("DateRevised")),
+        status=mc.get("Status"),
+        vernacular_title=vernacular,
+        other_abstracts=_other_abstracts(mc),
+    )
+
+
+def _book(rec: etree._Element, name: str) -> Article:
+    bd = rec.find("BookDocument")
+    if bd is None:
+        raise PubMedParseError(
+            f"{name}: PubmedBookArticle without BookDocument at line {rec.sourceline}")
+    pmid = _pmid(bd.find("PMID"), name, rec)
+    book = bd.find("Book")
+    pbd = rec.find("PubmedBookData")
+    ids = _article_ids(bd.find("ArticleIdList"))
+    for key, value in _article_ids(pbd.find("ArticleIdList") if pbd is not None else None).items():
+        ids.setdefault(key, value)
+
+    authors: list[Author] = []
+    editors: list[Author] = []
+    for container in (bd, book):
+        if container is None:
+            continue
+        for al in container.iterfind("AuthorList"):
+            kind = al.get("Type", "authors")
+            if kind == "editors":
+                editors = editors or _authors(al)
+            elif kind == "authors":
+                authors = authors or _authors(al)
+
+    book_title = _t(book.find("BookTitle")) if book is not None else None
+    vernacular = _t(bd.find("VernacularTitle"))
+    title = _t(bd.find("ArticleTitle")) or book_title or vernacular
+    pub_year, pub_date = _pub_date(book.find("PubDate") if book is not None else None)
+    sections = _abstract_sections(bd.find("Abstract"))
+    pub_types = [t for t in (_t(p) for p in bd.iterfind("PublicationType")) if t]
+    pub_types += [t for t in (_t(p) for p in bd.iterfind("PublicationTypeList/PublicationType"))
+                  if t and t not in pub_types]
+    keywords = [k for k in (_t(kw) for kw in bd.iterfind("KeywordList/Keyword")) if k]
+
+    return Article(
+        pmid=pmid,
+        title=title,
+        abstract=_join_sections(sections),
+        abstract_sections=sections,
+        authors=authors,
+        volume=_t(book.find("Volume")) if book is not None else None,
+        pages=_t(bd.find("Pagination/MedlinePgn")),
+        pub_year=pub_year,
+        pub_date=pub_date,
+        doi=ids.get("doi"),
+        pmcid=ids.get("pmc"),
+        languages=[x for x in (_t(la) for la in bd.iterfind("Language")) if x],
+        publication_types=pub_types,
+        keywords=keywords,
+        retracted="Retracted Publication" in pub_types,
+        entrez_date=_history_date(pbd, "entrez") or _history_date(pbd, "pubmed"),
+        revised_date=_iso_date(bd.find("DateRevised")),
+        status=None,
+        vernacular_title=vernacular,
+        record_type="book",
+        book_title=book_title,
+        publisher=_t(book.find("Publisher/PublisherName")) if book is not None else None,
+        publisher_location=(_t(book.find("Publisher/PublisherLocation"))
+                            if book is not None else None),
+        isbn=_t(book.find("Isbn")) if book is not None else None,
+        editors=editors,
+        bookaccession=ids.get("bookaccession"),
+    )
+
+
+# -- parts ----------------------------------------------------------------------------------------
+
+
+def _article_ids(id_list: etree._Element | None) -> dict[str, str]:
+    ids: dict[str, str] = {}
+    if id_list is None:
+        return ids
+    for aid in id_list.iterfind("ArticleId"):
+        kind = aid.get("IdType")
+        value = _t(aid)
+        if kind and value and kind not in ids:
+            ids[kind] = value
+    return ids
+
+
+def _authors(author_list: etree._Element | None) -> list[Author]:
+    if author_list is None:
+        return []
+    out: list[Author] = []
+    for a in author_list.iterfind("Author"):
+        if a.get("ValidYN") == "N":  # a name PubMed keeps only as a record of an error
+            continue
+        affiliations = tuple(x for x in (_t(af) for af in a.iterfind("AffiliationInfo/Affiliation"))
+                             if x)
+        if not affiliations:
+            legacy = _t(a.find("Affiliation"))  # 2013-2014 DTDs put it on the author directly
+            affiliations = (legacy,) if legacy else ()
+        orcid = None
+        for ident in a.iterfind("Identifier"):
+            if (ident.get("Source") or "").upper() == "ORCID":
+                orcid = normalize_orcid(ident.text)
+                if orcid:
+                    break
+        collective = _t(a.find("CollectiveName"))
+        if collective:
+            out.append(Author(collective=collective, affiliations=affiliations, orcid=orcid))
+            continue
+        last = _t(a.find("LastName"))
+        fore = _t(a.find("ForeName")) or _t(a.find("FirstName"))
+        initials = _t(a.find("Initials"))
+        if not (last or fore or initials):
+            continue
+        out.append(Author(last=last, fore=fore, initials=initials, affiliations=affiliations,
+                          orcid=orcid))
+    return out
+
+
+def normalize_orcid(value: str | None) -> str | None:
+    """``https://orcid.org/0000-0002-1825-009x`` / ``0000000218250097`` -> ``0000-0002-1825-009X``."""
+    if not value:
+        return None
+    m = _ORCID_RE.search(value)
+    if not m:
+        return None
+    return "-".join(m.groups()).upper()
+
+
+def _abstract_sections(abstract: etree._Element | None) -> list[tuple[str | None, str]]:
+    if abstract is None:
+        return []
+    sections: list[tuple[str | None, str]] = []
+    for at in abstract.iterfind("AbstractText"):
+        text = element_text(at)
+        label = at.get("Label")
+        label = " ".join(label.split()) if label and label.strip() else None
+        if text:
+            sections.append((label, text))
+    return sections
+
+
+def _join_sections(sections: list[tuple[str | None, str]]) -> str | None:
+    """Sections as "LABEL: text" lines; every section kept, in order."""
+    if not sections:
+        return None
+    return "\n".join(f"{label}: {text}" if label else text for label, text in sections)
+
+
+def _other_abstracts(mc: etree._Element) -> list[tuple[str | None, str]]:
+    out: list[tuple[str | None, str]] = []
+    for oa in mc.iterfind("OtherAbstract"):
+        text = _join_sections(_abstract_sections(oa))
+        if text:
+            out.append((oa.get("Language"), text))
+    return out
+
+
+def _mesh(mesh_list: etree._Element | None) -> list[MeshHeading]:
+    if mesh_list is None:
+        return []
+    out: list[MeshHeading] = []
+    for mh in mesh_list.iterfind("MeshHeading"):
+        d = mh.find("DescriptorName")
+        descriptor = _t(d)
+        if not descriptor:
+            continue
+        quals = tuple((q_text, q.get("MajorTopicYN") == "Y")
+                      for q in mh.iterfind("QualifierName") if (q_text := _t(q)))
+        out.append(MeshHeading(descriptor=descriptor, major=d.get("MajorTopicYN") == "Y",
+                               qualifiers=quals))
+    return out
+
+
+def _keywords(mc: etree._Element) -> list[str]:
+    out: list[str] = []
+    for kw in mc.iterfind("KeywordList/Keyword"):
+        text = _t(kw)
+        if text and text not in out:
+            out.append(text)
+    return out
+
+
+def _comments_corrections(mc: etree._Element) -> dict[str, list[str]]:
+    refs: dict[str, list[str]] = {}
+    for cc in mc.iterfind("CommentsCorrectionsList/CommentsCorrections"):
+        kind = cc.get("RefType")
+        pmid = _t(cc.find("PMID"))
+        if kind and pmid:
+            bucket = refs.setdefault(kind, [])
+            if pmid not in bucket:
+                bucket.append(pmid)
+    return refs
+
+
+def _month_number(text: str | None) -> int | None:
+    if not text:
+        return None
+    text = text.strip()
+    if text.isdigit():
+        n = int(text)
+        return n if 1 <= n <= 12 else None
+    return _MONTH_NUM.get(text[:3].lower())
+
+
+def _iso_date(el: etree._Element | None) -> str | None:
+    """YYYY-MM-DD (or YYYY-MM / YYYY when PubMed gives no day / month) of a Year/Month/Day element."""
+    if el is None:
+        return None
+    year = _t(el.find("Year"))
+    if not year or not year.isdigit():
+        return None
+    month = _month_number(_t(el.find("Month")))
+    if month is None:
+        return year
+    day = _t(el.find("Day"))
+    if not day or not day.isdigit() or not 1 <= int(day) <= 31:
+        return f"{year}-{month:02d}"
+    return f"{year}-{month:02d}-{int(day):02d}"
+
+
+def _history_date(pd: etree._Element | None, status: str) -> str | None:
+    if pd is None:
+        return None
+    for d in pd.iterfind("History/PubMedPubDate"):
+        if d.get("PubStatus") == status:
+            return _iso_date(d)
+    return None
+
+
+def _pub_date(pubdate: etree._Element | None) -> tuple[int | None, str | None]:
+    """(year, date as PubMed's DP field writes it: "2010 Sep-Oct", "2002 Spring", "2006 Mar 1")."""
+    if pubdate is None:
+        return None, None
+    medline = _t(pubdate.find("MedlineDate"))
+    year = _t(pubdate.find("Year"))
+    if medline and not year:
+        m = _YEAR_RE.search(medline)
+        return (int(m.group(1)) if m else None), medline
+    if not year:
+        return None, None
+    parts = [year]
+    season = _t(pubdate.find("Season"))
+    month_text = _t(pubdate.find("Month"))
+    if month_text:
+        n = _month_number(month_text)
+        parts.append(_MONTHS[n - 1] if n else month_text)
+        day = _t(pubdate.find("Day"))
+        if day:
+            parts.append(str(int(day)) if day.isdigit() else day)
+    elif season:
+        parts.append(season)
+    m = _YEAR_RE.search(year)
+    return (int(m.group(1)) if m else None), " ".join(parts)
