@@ -1,0 +1,92 @@
+"""The harvest lock across real processes: refusal naming the holder, --wait, kill -9 never blocks."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from harvester.lock import harvest_lock, lock_is_held
+from index.errors import LockedError
+from tests.helpers import REPO
+
+HOLDER = """
+import sys, time
+from harvester.lock import harvest_lock
+with harvest_lock(sys.argv[1]):
+    print("locked", flush=True)
+    time.sleep(float(sys.argv[2]))
+"""
+
+
+def _hold(path: Path, seconds: float) -> subprocess.Popen[str]:
+    proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(path), str(seconds)],
+                            stdout=subprocess.PIPE, text=True, cwd=str(REPO))
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "locked"
+    return proc
+
+
+def test_lock_is_exclusive_and_released_cleanly(tmp_path: Path) -> None:
+    path = tmp_path / "harvest.lock"
+    with harvest_lock(path):
+        assert lock_is_held(path)
+        assert f"pid={os.getpid()}" in path.read_text()
+        with pytest.raises(LockedError), harvest_lock(path):
+            pass
+    assert not lock_is_held(path)
+    assert not path.exists()  # nothing left behind after a clean run
+    with harvest_lock(path):
+        pass
+
+
+def test_second_process_is_refused_with_holder_pid(tmp_path: Path) -> None:
+    path = tmp_path / "harvest.lock"
+    proc = _hold(path, 30)
+    try:
+        with pytest.raises(LockedError) as err, harvest_lock(path):
+            pass
+        msg = str(err.value)
+        assert f"pid {proc.pid}" in msg and "started 20" in msg and "--wait" in msg
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_wait_blocks_until_the_holder_finishes(tmp_path: Path) -> None:
+    path = tmp_path / "harvest.lock"
+    proc = _hold(path, 1.0)
+    t0 = time.monotonic()
+    with harvest_lock(path, wait=True):
+        waited = time.monotonic() - t0
+        assert proc.poll() is not None  # we only got it once the holder had finished
+    assert 0.3 < waited < 10
+    proc.wait()
+
+
+def test_lock_of_a_killed_process_never_blocks(tmp_path: Path) -> None:
+    path = tmp_path / "harvest.lock"
+    proc = _hold(path, 60)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert path.exists()  # the file stays, but the kernel dropped the flock with the process
+    assert not lock_is_held(path)
+    with harvest_lock(path):
+        assert f"pid={os.getpid()}" in path.read_text()
+
+
+def test_wait_gives_up_when_asked_to_stop(tmp_path: Path) -> None:
+    path = tmp_path / "harvest.lock"
+    proc = _hold(path, 30)
+    try:
+        with pytest.raises(LockedError, match="stopped while waiting"), \
+                harvest_lock(path, wait=True, should_stop=lambda: True):
+            pass
+    finally:
+        proc.kill()
+        proc.wait()
