@@ -18,7 +18,7 @@ from harvester.windows import (
 
 
 def test_history_starts_no_later_than_pubmeds_oldest_records() -> None:
-    assert HISTORY_START <= date(1781, 1, 1)
+    assert date(1781, 1, 1) >= HISTORY_START
     assert full_history(date(2026, 1, 2)) == Window(HISTORY_START, date(2026, 1, 2))
 
 
