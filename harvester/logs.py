@@ -66,12 +66,15 @@ def log_path(settings: Settings) -> Path:
 
 
 def setup_logging(settings: Settings, verbose: bool = False, *, max_bytes: int = MAX_BYTES,
-                  backup_count: int = BACKUP_COUNT, to_stderr: bool | None = None) -> Path:
+                  backup_count: int = BACKUP_COUNT, to_stderr: bool | None = None,
+                  stderr_level: int = logging.NOTSET) -> Path:
     """Send ketlit's log lines to data_dir/logs/ketlit.log (rotating) and maybe stderr.
 
     ``ketlit.*`` loggers log at INFO (DEBUG with ``verbose``); other libraries (APScheduler,
     urllib3) only at WARNING, which is where their misfire and connection warnings are.
-    ``to_stderr`` defaults to "stderr is a terminal, or verbose". Returns the log file's path.
+    ``to_stderr`` defaults to "stderr is a terminal, or verbose"; ``stderr_level`` lets a command
+    that prints its own progress (``ketlit harvest``) send only warnings and errors there.
+    Returns the log file's path.
     """
     path = log_path(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -93,6 +96,7 @@ def setup_logging(settings: Settings, verbose: bool = False, *, max_bytes: int =
     if to_stderr:
         err = logging.StreamHandler(sys.stderr)
         err.setFormatter(formatter)
+        err.setLevel(logging.DEBUG if verbose else stderr_level)
         setattr(err, _OWNED, True)
         root.addHandler(err)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import os
 import sys
 from collections.abc import Callable
@@ -108,14 +109,32 @@ def harvest(ctx: click.Context, topics: tuple[str, ...], full: bool, since: str 
     settings = _settings(ctx)
     since_date = _parse_date(since, "--since")
     from harvester.harvest import run_harvest
+    from harvester.logs import setup_logging
 
+    # The harvest prints its own progress on a terminal; only warnings are echoed from the log.
+    setup_logging(settings, stderr_level=logging.WARNING)
     report = run_harvest(settings, topics=list(topics) or None, full=full,
                          since=since_date, wait=wait,
                          progress=_progress_enabled())
     for line in report.summary_lines():
         click.echo(line)
+    _digest_after_run(settings)
     if not report.ok:
         raise click.exceptions.Exit(HarvestExit)
+
+
+def _digest_after_run(settings: Settings) -> None:
+    """Write the run's digest; the harvest's outcome stands even if the digest cannot be made."""
+    from search.digest import write_digest
+
+    try:
+        path = write_digest(settings)
+    except KetlitError as exc:
+        logging.getLogger("ketlit.digest").error("digest not written: %s", exc)
+        click.echo(f"ketlit: digest not written: {exc}", err=True)
+        return
+    if path is not None:
+        click.echo(f"digest: {path}")
 
 
 HarvestExit = 4
@@ -278,10 +297,15 @@ def stats(ctx: click.Context, as_json: bool) -> None:
 @_config_option
 @click.pass_context
 def schedule(ctx: click.Context) -> None:
-    """Run the nightly harvest schedule in the foreground."""
+    """Run the nightly harvest schedule in the foreground (until SIGTERM or Ctrl-C)."""
+    from harvester.logs import setup_logging
     from harvester.schedule import run_schedule
+    from search.digest import write_digest
 
-    run_schedule(_settings(ctx))
+    settings = _settings(ctx)
+    setup_logging(settings)
+    # harvester must not import search: the digest is written by a callback after each run.
+    run_schedule(settings, on_run_done=lambda _report: write_digest(settings))
 
 
 @cli.command()
