@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from index.article import Article, Author
+from index.settings import Settings, settings_from_mapping
+from index.store import RecordStore
+from search.digest import collect_digest, render_article, write_digest
+
+BEFORE = "2026-11-26T02:30:05+00:00"
+START = "2026-11-27T02:30:00+00:00"
+
+
+def _settings(tmp_path: Path) -> Settings:
+    return settings_from_mapping({
+        "topics": {"depression": {"query": "d", "label": "Ketamine for depression"},
+                   "ptsd": {"query": "p"}},
+    }, tmp_path)
+
+
+def _add(store: RecordStore, pmid: str, topic: str, first_seen: str, **fields: object) -> None:
+    art = Article(pmid=pmid, title=f"Title {pmid}", journal="J Psych", pub_year=2026,
+                  authors=[Author(last="Smith", initials="J")], **fields)  # type: ignore[arg-type]
+    store.upsert([art], topic=topic)
+    store.conn.execute("UPDATE articles SET first_seen=? WHERE pmid=?", (first_seen, pmid))
+
+
+@pytest.fixture
+def populated(tmp_path: Path) -> Settings:
+    s = _settings(tmp_path)
+    with RecordStore(s.store_path) as store:
+        _add(store, "100", "depression", BEFORE)
+        _add(store, "101", "ptsd", BEFORE)
+        _add(store, "200", "depression", "2026-11-27T02:31:00+00:00")
+        _add(store, "201", "depression", "2026-11-27T02:32:00+00:00")
+        _add(store, "202", "ptsd", "2026-11-27T02:33:00+00:00")
+        store.upsert([Article(pmid="202", title="Title 202")], topic="depression")  # both topics
+        store.set_meta("last_harvest_started", START)
+    return s
+
+
+def test_lists_exactly_the_records_new_since_the_run_started(populated: Settings) -> None:
+    d = collect_digest(populated, START)
+    assert [a.pmid for a in d.topics["depression"]] == ["202", "201", "200"]
+    assert [a.pmid for a in d.topics["ptsd"]] == ["202"]
+    assert d.alerts == []
+
+
+def test_writes_dated_markdown_and_a_second_file_for_a_second_run(populated: Settings) -> None:
+    first = write_digest(populated)
+    assert first is not None and first.parent == populated.digests_dir
+    assert first.name[:4].isdigit() and first.suffix == ".md"
+    text = first.read_text()
+    assert "## Ketamine for depression (depression): 3 new" in text
+    assert "## ptsd: 1 new" in text
+    assert "[PMID 201](https://pubmed.ncbi.nlm.nih.gov/201/)" in text
+    assert "PMID 100" not in text and "PMID 101" not in text
+    second = write_digest(populated)
+    assert second is not None and second.name == first.stem + "-2.md"
+    assert first.read_text() == text  # an earlier digest is never overwritten
+
+
+def test_nothing_new_writes_nothing(populated: Settings) -> None:
+    assert write_digest(populated, "2026-11-28T00:00:00+00:00") is None
+    assert not populated.digests_dir.exists()
+
+
+def test_nothing_harvested_yet_writes_nothing(tmp_path: Path) -> None:
+    assert write_digest(_settings(tmp_path)) is None
+
+
+def test_entry_escapes_markdown_and_shortens_long_author_lists() -> None:
+    art = Article(pmid="7", title="Ketamine *and* [R]-ketamine_2 in <TRD>.", journal="Biol Psychiatry",
+                  pub_year=2025, authors=[Author(last=f"A{i}", initials="B") for i in range(9)],
+                  retracted=True)
+    line = render_article(art)
+    assert line.startswith(r"- **Ketamine \*and\* \[R\]-ketamine\_2 in \<TRD\>.**")
+    assert "A0 B, A1 B, A2 B, A3 B, A4 B, A5 B, et al." in line
+    assert "A6 B" not in line
+    assert "*Biol Psychiatry*. 2025. **Retracted.** [PMID 7](https://pubmed.ncbi.nlm.nih.gov/7/)" in line
