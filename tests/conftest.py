@@ -25,3 +25,55 @@ def pubmed_dir(shared_dir: Path) -> Path:
 def efetch_files(shared_dir: Path) -> list[Path]:
     """Every efetch XML file in the shared data (each a <PubmedArticleSet>)."""
     return sorted(EFETCH_XML.rglob("*.xml"))
+
+
+# -- loopback E-utilities server (tests/eutils_server.py) -----------------------------------------
+
+@pytest.fixture
+def make_eutils_server(shared_dir: Path):
+    """Factory: ``make_eutils_server(cap=50, fault_rate=0.2, faults=[...], seed=1, db=...)`` starts
+    a fresh loopback E-utilities server; every server it made is stopped after the test."""
+    from tests.eutils_server import EutilsServer
+
+    servers: list[EutilsServer] = []
+
+    def make(**options):
+        server = EutilsServer(**options).start()
+        servers.append(server)
+        return server
+
+    yield make
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def eutils_server(make_eutils_server):
+    """A loopback E-utilities server over a fresh copy of the shared records, no faults.
+    Has .base_url (ends in '/'), .db, .requests, .set_faults(rate, kinds), .fail_next(n, kind),
+    .fault_counts, .cap, .max_requests_in_any_second(), .stop()."""
+    return make_eutils_server()
+
+
+@pytest.fixture(scope="session")
+def sample_articles(efetch_files: list[Path]) -> list:
+    """Every unique-PMID Article parsed from the shared efetch XML (harvester.parse).
+
+    When a PMID appears in several files (the 2008 and 2025 biopython fetches of the same
+    records), the latest version wins: later revised_date, and on a tie the file that is not
+    from the 2008 snapshot. Sorted by PMID (as an int).
+    """
+    from harvester.parse import iter_pubmed
+    from index.article import Article
+
+    latest: dict[str, tuple[tuple[str, bool], Article]] = {}
+    for path in efetch_files:
+        current = "biopython-2008" not in path.parts
+        for record in iter_pubmed(path):
+            if not isinstance(record, Article):
+                continue
+            key = (record.revised_date or "", current)
+            seen = latest.get(record.pmid)
+            if seen is None or key > seen[0]:
+                latest[record.pmid] = (key, record)
+    return [latest[p][1] for p in sorted(latest, key=int)]
