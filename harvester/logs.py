@@ -61,6 +61,13 @@ class SharedRotatingFileHandler(logging.handlers.RotatingFileHandler):
         super().emit(record)
 
 
+FILE_ONLY = {"file_only": True}  # ``log.error(..., extra=FILE_ONLY)``: the caller prints it itself
+
+
+def _not_file_only(record: logging.LogRecord) -> bool:
+    return not getattr(record, "file_only", False)
+
+
 def log_path(settings: Settings) -> Path:
     return settings.logs_dir / LOG_FILE
 
@@ -97,6 +104,7 @@ def setup_logging(settings: Settings, verbose: bool = False, *, max_bytes: int =
         err = logging.StreamHandler(sys.stderr)
         err.setFormatter(formatter)
         err.setLevel(logging.DEBUG if verbose else stderr_level)
+        err.addFilter(_not_file_only)
         setattr(err, _OWNED, True)
         root.addHandler(err)
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import click
 
-from index.errors import KetlitError, UsageError
+from index.errors import KetlitError, LockedError, UsageError
 from index.settings import Settings, load_settings
 
 
@@ -109,13 +109,23 @@ def harvest(ctx: click.Context, topics: tuple[str, ...], full: bool, since: str 
     settings = _settings(ctx)
     since_date = _parse_date(since, "--since")
     from harvester.harvest import run_harvest
-    from harvester.logs import setup_logging
+    from harvester.logs import FILE_ONLY, setup_logging
 
     # The harvest prints its own progress on a terminal; only warnings are echoed from the log.
     setup_logging(settings, stderr_level=logging.WARNING)
-    report = run_harvest(settings, topics=list(topics) or None, full=full,
-                         since=since_date, wait=wait,
-                         progress=_progress_enabled())
+    log = logging.getLogger("ketlit.harvest")
+    try:
+        report = run_harvest(settings, topics=list(topics) or None, full=full,
+                             since=since_date, wait=wait,
+                             progress=_progress_enabled())
+    except KetlitError as exc:  # main() prints it; the log file must say it too (cron, systemd)
+        log.error("harvest %s: %s", "refused" if isinstance(exc, LockedError) else "failed", exc,
+                  extra=FILE_ONLY)
+        raise
+    except Exception as exc:
+        log.error("harvest failed with an internal error: %s: %s", type(exc).__name__, exc,
+                  extra=FILE_ONLY)
+        raise
     for line in report.summary_lines():
         click.echo(line)
     _digest_after_run(settings)
