@@ -243,6 +243,7 @@ def load_base(folder: Path = EFETCH_XML) -> list[Content]:
         if folder in _BASE_CACHE:
             return _BASE_CACHE[folder]
         best: dict[str, Content] = {}
+        ranks: dict[str, tuple[bool, date]] = {}
         files = sorted(folder.rglob("*.xml"))
         if not files:
             raise FileNotFoundError(f"no PubMed XML under {folder} (set KETLIT_SHARED)")
@@ -252,9 +253,11 @@ def load_base(folder: Path = EFETCH_XML) -> list[Content]:
                 c = _content_from_element(cid, rec)
                 cid += 1
                 old = best.get(c.pmid)
-                # The 2008 and 2025 copies of a PMID: keep the one revised last (the 2025 one).
-                if old is None or (c.mdat, "2008" not in str(path)) >= (old.mdat, True):
+                # The 2008 and 2025 copies of a PMID: keep the current (2025) one.
+                rank = ("-2008" not in str(path), c.mdat)
+                if old is None or rank >= ranks[c.pmid]:
                     best[c.pmid] = c
+                    ranks[c.pmid] = rank
         _BASE_CACHE[folder] = list(best.values())
         return _BASE_CACHE[folder]
 
@@ -457,7 +460,8 @@ class RecordDB:
             return out
         if isinstance(node, DateRange):
             return self._date_filter(node.kind, node.lo, node.hi)
-        assert isinstance(node, BoolOp)
+        if not isinstance(node, BoolOp):
+            return set()  # a term without words
         acc = self._eval(node.items[0])
         for op, item in zip(node.ops, node.items[1:], strict=True):
             rhs = self._eval(item)
