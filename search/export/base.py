@@ -124,7 +124,15 @@ def subject_terms(article: Article) -> list[str]:
 
 
 def journal_title(article: Article) -> str | None:
-    return article.journal or article.journal_iso
+    """The journal's full title as a citation shows it: NLM's disambiguating place/date
+    qualifier is dropped ("Science (New York, N.Y.)" -> "Science", as Zotero's PubMed import
+    does); MEDLINE output keeps PubMed's JT as written."""
+    title = article.journal or article.journal_iso
+    if title:
+        m = re.match(r"^(.*\S)\s*\([^()]*\)$", title)
+        if m:
+            return m.group(1)
+    return title
 
 
 def nlm_abbreviation(article: Article) -> str | None:

@@ -10,7 +10,7 @@ schema's variables). Mapping:
   a date with no readable year is a ``literal``. (No ``raw`` beside ``date-parts``: citeproc-js
   would re-parse it.)
 - ``title`` without PubMed's closing period; ``container-title`` the full journal title,
-  ``container-title-short`` (and ``journalAbbreviation``, which Zotero reads) the abbreviation.
+  ``container-title-short`` the abbreviation (Zotero reads it as journalAbbreviation).
 - ``page`` with abbreviated ranges expanded, ``page-first``; ``DOI``, ``PMID``, ``PMCID``, ``URL``,
   ``ISSN``/``ISBN``, ``language``, ``abstract``, ``keyword`` (comma-separated, as citeproc-js
   and Zotero write it).
@@ -97,7 +97,6 @@ def csl_item(article: Article) -> dict[str, Any]:
     if kind == ARTICLE:
         put("container-title", journal_title(article))
         put("container-title-short", article.journal_iso)
-        put("journalAbbreviation", article.journal_iso)
     else:
         if kind == CHAPTER:
             put("container-title", strip_final_period(article.book_title))

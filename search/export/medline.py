@@ -23,7 +23,6 @@ from search.export.base import (
     Exporter,
     cited_title,
     is_retracted,
-    journal_title,
     nlm_abbreviation,
     record_kind,
 )
@@ -132,7 +131,7 @@ class MedlineExporter(Exporter):
         f("DEP", _compact_date(article.epub_date))
         if kind == "article":
             f("TA", nlm_abbreviation(article))
-            f("JT", journal_title(article))
+            f("JT", article.journal)
         else:
             f("PL", article.publisher_location)
             f("PB", article.publisher)
