@@ -1,0 +1,255 @@
+"""Biomedical text analysis shared by the index writer, the query builder and the highlighter.
+
+Generic tokenizers break what biomedical readers type: "5-HT2A" becomes "5", "ht2a"; "IL-6"
+loses its "6"; "(R)-ketamine" loses its stereo descriptor; "p < 0.05" is three unrelated tokens.
+Here a hyphenated compound is indexed both joined ("il6", "5ht2a", "covid19") and as its parts at
+consecutive positions (the joined form at the last part's position), so "IL-6", "IL6" and
+"IL 6" all find it; stereo descriptors become parts
+("(2R,6R)-HNK" -> "2r6rhnk" + "2r6r", "hnk"); p-values are one token ("p<0.05"); Greek letters are
+spelled out (TNF-α -> "tnfalpha", as people type it) and accents are folded.
+
+Stemming is Porter2 restricted to inflection (plurals, -ed, -ing: "receptors" -> "receptor",
+"studies" -> "study") plus a small table of derivational merges that are safe (depressive ->
+depress). Full Porter merges unrelated words (positive/position, organ/organic, community/
+communication), which is exactly what a literature search must not do. Tokens with digits,
+p-values, short tokens and the PROTECTED acronyms below are never stemmed.
+
+Index and query go through the same analyzer, so whatever normal form is chosen here matches.
+The analysis is part of the index format: change it -> bump schema.SCHEMA_VERSION -> reindex.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+
+from whoosh.analysis import Token, Tokenizer
+from whoosh.lang import porter2
+
+# A small English stop list: function words only. Negations and quantity words ("no", "not",
+# "without", "more", "less") are kept because they carry meaning in clinical claims.
+_STOP_TEXT = """
+a an and are as at be been being but by for from had has have he her his i if in into is it its
+of on or our she so such than that the their them then there these they this those to was we were
+which while who whom will with would you your also can may might shall should could did do does
+"""
+STOP_WORDS = frozenset(_STOP_TEXT.split())
+
+_GREEK = {
+    "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "ζ": "zeta",
+    "η": "eta", "θ": "theta", "ι": "iota", "κ": "kappa", "λ": "lambda", "μ": "mu", "ν": "nu",
+    "ξ": "xi", "π": "pi", "ρ": "rho", "σ": "sigma", "τ": "tau", "υ": "upsilon", "φ": "phi",
+    "χ": "chi", "ψ": "psi", "ω": "omega", "ς": "sigma", "µ": "mu",
+}
+
+_DASHES = "-\u2010\u2011\u2012\u2013\u2212"
+_APOS = "'\u2019\u02bc"
+
+# Order matters: the first alternative that matches at a position wins.
+TOKEN_RE = re.compile(
+    r"""
+    (?P<pval>\b[pP]\s*(?:<=|>=|[<>=\u2264\u2265])\s*(?:\d*\.\d+|\d+)(?:[eE]-?\d+)?)
+    | (?P<stereo>\((?:\d*[RSrs](?:\s*,\s*\d*[RSrs])*|[+\u00b1-]|[DLdl])\)[""" + _DASHES + r"""]?)
+      (?P<stword>[^\W_]+(?:[""" + _DASHES + _APOS + r"""][^\W_]+|\.\d+)*)
+    | (?P<word>[^\W_]+(?:[""" + _DASHES + _APOS + r"""][^\W_]+|(?<=\d)\.\d+)*)
+    """,
+    re.VERBOSE,
+)
+_SPLIT_PARTS = re.compile("[" + _DASHES + "]")
+_APOS_RE = re.compile("[" + _APOS + "]")
+_HAS_DIGIT = re.compile(r"\d")
+
+
+def fold(text: str) -> str:
+    """Lower-case, Greek letters spelled out, accents removed (Sjögren -> sjogren)."""
+    text = text.lower()
+    if not text.isascii():
+        text = "".join(_GREEK.get(ch, ch) for ch in text)
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return text
+
+
+# -- stemming ---------------------------------------------------------------------------------------
+
+# Derivational merges that are safe in this literature (checked by hand); everything else keeps
+# its derivational suffix, so "positive" and "position" stay apart.
+_DERIVED = {
+    "depressive": "depress", "depression": "depress", "depressed": "depress",
+    "depressing": "depress", "antidepressive": "antidepress", "antidepressant": "antidepress",
+    "anxious": "anxiety", "anxiolytic": "anxiolytic", "suicidal": "suicide", "suicidality": "suicide",
+    "psychotic": "psychosis", "infusions": "infusion", "infused": "infusion",
+    "efficacious": "efficacy", "randomised": "randomize", "randomized": "randomize",
+    "randomization": "randomize", "randomisation": "randomize", "anaesthesia": "anesthesia",
+    "anaesthetic": "anesthetic", "behaviour": "behavior", "behavioural": "behavioral",
+    "tumour": "tumor", "haemorrhage": "hemorrhage", "oestrogen": "estrogen",
+    "paediatric": "pediatric", "analyses": "analysis", "mice": "mouse", "women": "woman",
+    "men": "man", "children": "child", "teeth": "tooth", "feet": "foot", "criteria": "criterion",
+    "data": "data", "phenomena": "phenomenon", "bacteria": "bacterium", "diagnoses": "diagnosis",
+    "hypotheses": "hypothesis", "syntheses": "synthesis", "theses": "thesis", "indices": "index",
+    "matrices": "matrix", "vertebrae": "vertebra", "stimuli": "stimulus", "nuclei": "nucleus",
+}
+
+
+@lru_cache(maxsize=200_000)
+def light_stem(word: str) -> str:
+    """Inflectional stemming: Porter2 steps 0-1c, never its derivational steps 2-5."""
+    if word in _DERIVED:
+        return _DERIVED[word]
+    if len(word) <= 3 or _HAS_DIGIT.search(word) or not word.isalpha():
+        return word
+    if word in porter2.exceptional_forms:
+        return porter2.exceptional_forms[word]
+    if word.endswith(("ss", "us", "is", "sis")) and not word.endswith("ies"):
+        # "stress", "virus", "analysis", "psychosis": Porter2 would cut them; they are singular.
+        return word
+    w = porter2.capitalize_consonant_ys(word)
+    r1 = porter2.get_r1(w)
+    w = porter2.step_0(w)
+    w = porter2.step_1a(w)
+    if w in porter2.exceptional_early_exit_post_1a:
+        return w
+    w = porter2.step_1b(w, r1)
+    w = porter2.step_1c(w)
+    return porter2.normalize_ys(w)
+
+
+# -- tokenizing ------------------------------------------------------------------------------------
+
+
+@dataclass
+class RawToken:
+    """One analysed token: text as indexed, position, character span in the original text."""
+
+    text: str
+    pos: int
+    start: int
+    end: int
+
+
+def _normal_pval(raw: str) -> str:
+    s = re.sub(r"\s+", "", raw.lower()).replace("\u2264", "<=").replace("\u2265", ">=")
+    m = re.match(r"(p(?:<=|>=|[<>=]))(.*)$", s)
+    if not m:
+        return s
+    num = m.group(2)
+    if num.startswith("."):
+        num = "0" + num
+    return m.group(1) + num
+
+
+def analyse(text: str, *, stem: bool = True, stop: bool = True,
+            protected: frozenset[str] = frozenset()) -> Iterator[RawToken]:
+    """Tokens of ``text`` (see the module docstring). Positions count words, not variants."""
+    pos = 0
+    for m in TOKEN_RE.finditer(text):
+        if m.group("pval"):
+            yield RawToken(_normal_pval(m.group("pval")), pos, m.start(), m.end())
+            pos += 1
+            continue
+        if m.group("stereo"):
+            desc = re.sub(r"[^0-9a-z+]", "", fold(m.group("stereo")))
+            body = fold(m.group("stword"))
+            parts = [p for p in [desc, *_SPLIT_PARTS.split(_APOS_RE.sub("", body))] if p]
+            start = m.start()
+        else:
+            word = fold(m.group("word"))
+            if "'" in word or "\u2019" in word or "\u02bc" in word:
+                word = re.sub(r"[" + _APOS + r"]s$", "", word)  # possessive: alzheimer's
+                word = _APOS_RE.sub("", word)
+            parts = [p for p in _SPLIT_PARTS.split(word) if p]
+            start = m.start()
+        end = m.end()
+        if not parts:
+            continue
+        if len(parts) == 1:
+            if not (stop and parts[0] in STOP_WORDS):
+                yield RawToken(_stem_one(parts[0], stem, protected), pos, start, end)
+                pos += 1
+            continue
+        for part in parts:
+            yield RawToken(_stem_one(part, stem, protected), pos, start, end)
+            pos += 1
+        # The joined form sits at the last part's position, so a phrase typed with it
+        # ("posttraumatic stress") matches text written with the hyphen, and vice versa.
+        yield RawToken(_stem_one("".join(parts), stem, protected), pos - 1, start, end)
+
+
+def _stem_one(word: str, stem: bool, protected: frozenset[str]) -> str:
+    if not stem or word in protected:
+        return word
+    return light_stem(word)
+
+
+def query_variants(text: str, protected: frozenset[str] = frozenset()) -> list[list[str]]:
+    """For the query builder: each typed word as [joined-or-single, part1, part2...].
+
+    A hyphenated query word yields its joined form first and then its parts, so the query can ask
+    for "il6" OR the phrase "il 6"; a plain word yields a one-item list.
+    """
+    groups: list[list[str]] = []
+    last_key: tuple[int, int] | None = None
+    for tok in analyse(text, protected=protected):
+        key = (tok.start, tok.end)
+        if key == last_key:
+            groups[-1].append(tok.text)
+        else:
+            groups.append([tok.text])
+            last_key = key
+    # analyse() emits the parts first and the joined form last; callers want it first.
+    return [g if len(g) == 1 else [g[-1], *g[:-1]] for g in groups]
+
+
+class BiomedTokenizer(Tokenizer):
+    """Whoosh face of :func:`analyse` (a tokenizer that also folds, stops and stems)."""
+
+    def __init__(self, stem: bool = True, protected: frozenset[str] = frozenset()) -> None:
+        self.stem = stem
+        self.protected = protected
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, BiomedTokenizer) and self.stem == other.stem
+                and self.protected == other.protected)
+
+    def __hash__(self) -> int:
+        return hash((self.stem, len(self.protected)))
+
+    def __call__(self, value: str, positions: bool = False, chars: bool = False,  # type: ignore[override]
+                 keeporiginal: bool = False, removestops: bool = True, start_pos: int = 0,
+                 start_char: int = 0, tokenize: bool = True, mode: str = "",
+                 **kwargs: object) -> Iterator[Token]:
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        if not tokenize:
+            t.original = t.text = value
+            t.boost = 1.0
+            if positions:
+                t.pos = start_pos
+            if chars:
+                t.startchar = start_char
+                t.endchar = start_char + len(value)
+            yield t
+            return
+        for rt in analyse(value, stem=self.stem, stop=removestops, protected=self.protected):
+            t.text = rt.text
+            t.boost = 1.0
+            t.stopped = False
+            if keeporiginal:
+                t.original = value[rt.start:rt.end]
+            if positions:
+                t.pos = start_pos + rt.pos
+            if chars:
+                t.startchar = start_char + rt.start
+                t.endchar = start_char + rt.end
+            yield t
+
+
+# Words the stemmer must leave alone: acronyms that end in "s" like a plural.
+PROTECTED = frozenset({"aids", "sars", "mers", "ards", "gaps", "sops", "ms", "ros", "rls", "tms",
+                       "ects", "cbts", "pans", "pandas", "mas", "dls", "ras", "fas", "ns", "cs"})
+
+
+def biomed_analyzer(stem: bool = True) -> BiomedTokenizer:
+    return BiomedTokenizer(stem=stem, protected=PROTECTED)

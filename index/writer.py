@@ -1,0 +1,354 @@
+"""Writing the Whoosh index: upserts from harvest/ingest, catch-up from the store, rebuild + swap.
+
+Layout under data_dir::
+
+    index -> index-20260101T020000-1a2b   (a relative symlink: the live index)
+    index-20260101T020000-1a2b/           (a Whoosh index + KETLIT_SCHEMA version marker)
+    index.lock                            (fcntl lock: one index writer at a time)
+
+Why a symlink: a rebuilt index is swapped in with one ``os.replace`` of the link, so a reader
+sees either the old index or the new one, never a half-built one, and a reader that already
+opened the old directory keeps its snapshot (its files stay readable until it closes them).
+
+Why our own lock: Whoosh's writer lock lives inside the index directory, which a rebuild
+replaces; a writer that waited on the old directory's lock would write into a directory that is
+about to be deleted. ``index.lock`` lives beside the link, and a writer re-resolves the link
+after acquiring it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import shutil
+import sys
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from whoosh import index as whoosh_index
+from whoosh.writing import IndexWriter
+
+from index.article import Article
+from index.errors import IndexMissingError, LockedError
+from index.schema import SCHEMA_VERSION, article_to_document, build_schema
+from index.settings import Settings
+from index.store import RecordStore
+
+VERSION_FILE = "KETLIT_SCHEMA"
+_LOCK_NAME = "index.lock"
+_REBUILD_LOCK_NAME = "reindex.lock"
+
+
+# -- locations ------------------------------------------------------------------------------------
+
+
+def live_index_dir(settings: Settings) -> Path | None:
+    """The directory the live index is in (the symlink resolved), or None when there is none."""
+    link = settings.index_dir
+    if not os.path.lexists(link):
+        return None
+    target = Path(os.path.realpath(link))
+    return target if target.is_dir() else None
+
+
+def _new_index_dir(settings: Settings) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    return settings.data_dir / f"index-{stamp}-{uuid.uuid4().hex[:6]}"
+
+
+def _point_link_at(settings: Settings, target: Path) -> None:
+    """Atomically make data_dir/index point at ``target`` (a sibling directory)."""
+    link = settings.index_dir
+    if link.is_dir() and not link.is_symlink():
+        # An index directory from an older layout: move it aside first (not atomic, one-off).
+        link.rename(settings.data_dir / f"index-legacy-{uuid.uuid4().hex[:6]}")
+    tmp = settings.data_dir / f".index-link-{uuid.uuid4().hex[:6]}"
+    os.symlink(target.name, tmp)
+    os.replace(tmp, link)
+    _fsync_dir(settings.data_dir)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _create_empty_index(directory: Path) -> None:
+    directory.mkdir(parents=True, exist_ok=False)
+    whoosh_index.create_in(str(directory), build_schema())
+    (directory / VERSION_FILE).write_text(f"{SCHEMA_VERSION}\n", encoding="ascii")
+
+
+def index_schema_version(directory: Path) -> int | None:
+    try:
+        return int((directory / VERSION_FILE).read_text(encoding="ascii").strip())
+    except (OSError, ValueError):
+        return None
+
+
+# -- locking ---------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path, timeout: float, what: str) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fh: IO[Any] = open(path, "a+")  # noqa: SIM115 - held for the whole context
+    try:
+        deadline = time.monotonic() + max(timeout, 0)
+        delay = 0.02
+        while True:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise LockedError(what) from None
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+    finally:
+        fh.close()
+
+
+# -- writing ---------------------------------------------------------------------------------------
+
+
+class IndexSession:
+    """Upserts and deletes inside one Whoosh writer; committed when the session ends cleanly."""
+
+    def __init__(self, writer: IndexWriter) -> None:
+        self._writer = writer
+        self.upserted = 0
+        self.deleted = 0
+
+    def upsert(self, articles: Iterable[Article]) -> None:
+        # update_document on the unique pmid field: re-adding a record replaces it, so repeating a
+        # batch (after a crash, or the harvest overlap) never duplicates it.
+        for article in articles:
+            self._writer.update_document(**article_to_document(article))
+            self.upserted += 1
+
+    def delete(self, pmids: Iterable[str]) -> None:
+        for pmid in pmids:
+            self.deleted += self._writer.delete_by_term("pmid", pmid)
+
+
+@contextlib.contextmanager
+def open_index_writer(settings: Settings, timeout: float = 60) -> Iterator[IndexSession]:
+    """One writer at a time (others wait up to ``timeout`` s); creates the index when missing."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with _file_lock(settings.data_dir / _LOCK_NAME, timeout,
+                    f"the index is being written by another process (harvest, ingest or reindex) "
+                    f"and stayed locked for {timeout:g}s; try again when it has finished"):
+        directory = live_index_dir(settings)
+        if directory is None:
+            directory = _new_index_dir(settings)
+            _create_empty_index(directory)
+            _point_link_at(settings, directory)
+        else:
+            version = index_schema_version(directory)
+            if version != SCHEMA_VERSION:
+                raise IndexMissingError(
+                    f"the index at {settings.index_dir} was built with schema version {version} "
+                    f"but this ketlit writes version {SCHEMA_VERSION}: run `ketlit reindex` "
+                    "(rebuilds it from the stored records, offline)")
+        ix = whoosh_index.open_dir(str(directory))
+        writer = ix.writer(timeout=timeout)
+        session = IndexSession(writer)
+        try:
+            yield session
+        except BaseException:
+            writer.cancel()
+            raise
+        else:
+            writer.commit()
+        finally:
+            ix.close()
+
+
+def sync_pending(settings: Settings, store: RecordStore, batch: int = 1000) -> int:
+    """Index every stored row flagged indexed=0 (after a crash between store and index)."""
+    pending = store.pending_index()
+    done = 0
+    for i in range(0, len(pending), batch):
+        chunk = pending[i:i + batch]
+        articles = store.get_many(chunk)
+        with open_index_writer(settings) as session:
+            session.upsert(articles[p] for p in chunk if p in articles)
+            gone = [p for p in chunk if p not in articles]
+            if gone:
+                session.delete(gone)
+        store.mark_indexed(chunk)
+        done += len(chunk)
+    return done
+
+
+# -- rebuild ---------------------------------------------------------------------------------------
+
+
+def rebuild_index(settings: Settings, progress: bool = False) -> int:
+    """Rebuild the index from the record store into a fresh directory and swap it in atomically.
+
+    Harvests may go on meanwhile: records the store changed after the rebuild started are applied
+    again under the writer lock just before the swap, and records it deleted are dropped.
+    """
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with _file_lock(settings.data_dir / _REBUILD_LOCK_NAME, 0,
+                    "another `ketlit reindex` is already running"):
+        store = RecordStore(settings.store_path)
+        try:
+            return _rebuild(settings, store, progress)
+        finally:
+            store.close()
+
+
+def _rebuild(settings: Settings, store: RecordStore, progress: bool) -> int:
+    _remove_stale_dirs(settings, keep=live_index_dir(settings))
+    started = _store_now(store)
+    total = store.count()
+    new_dir = _new_index_dir(settings)
+    try:
+        _create_empty_index(new_dir)
+        ix = whoosh_index.open_dir(str(new_dir))
+        indexed: list[str] = []
+        try:
+            writer = ix.writer(limitmb=256)
+            try:
+                for n, article in enumerate(store.iter_articles(), 1):
+                    writer.add_document(**article_to_document(article))
+                    indexed.append(article.pmid)
+                    if progress and (n % 1000 == 0 or n == total):
+                        print(f"\rreindex: {n}/{total} records", end="", file=sys.stderr,
+                              flush=True)
+                writer.commit(optimize=True)
+            except BaseException:
+                writer.cancel()
+                raise
+            if progress:
+                print(file=sys.stderr)
+            with _file_lock(settings.data_dir / _LOCK_NAME, 600,
+                            "reindex: the index stayed locked by a harvest for 10 minutes; "
+                            "run `ketlit reindex` again when it has finished"):
+                _catch_up(ix, store, started, indexed)
+                _point_link_at(settings, new_dir)
+                old = [p for p in settings.data_dir.glob("index-*") if p != new_dir]
+        finally:
+            ix.close()
+    except BaseException:
+        shutil.rmtree(new_dir, ignore_errors=True)
+        raise
+    store.mark_indexed(indexed)
+    for p in old:
+        shutil.rmtree(p, ignore_errors=True)
+    return len(set(indexed))
+
+
+def _catch_up(ix: Any, store: RecordStore, started: str, indexed: list[str]) -> None:
+    changed = [r[0] for r in store.conn.execute(
+        "SELECT pmid FROM articles WHERE updated >= ?", (started,))]
+    with ix.reader() as reader:
+        in_index = {t.decode() if isinstance(t, bytes) else t for t in reader.lexicon("pmid")}
+    gone = in_index - store.pmids()
+    if not changed and not gone:
+        return
+    writer = ix.writer()
+    try:
+        arts = store.get_many(changed)
+        for pmid in changed:
+            if pmid in arts:
+                writer.update_document(**article_to_document(arts[pmid]))
+                indexed.append(pmid)
+        for pmid in gone:
+            writer.delete_by_term("pmid", pmid)
+    except BaseException:
+        writer.cancel()
+        raise
+    writer.commit()
+
+
+def _store_now(store: RecordStore) -> str:
+    # The store's own clock format (utcnow in index.store), so the comparison is like for like.
+    from index.store import utcnow
+
+    return utcnow()
+
+
+def _remove_stale_dirs(settings: Settings, keep: Path | None) -> None:
+    """Index directories left by a crashed rebuild (never the live one)."""
+    for p in settings.data_dir.glob("index-*"):
+        if keep is None or p.resolve() != keep:
+            shutil.rmtree(p, ignore_errors=True)
+    for p in settings.data_dir.glob(".index-link-*"):
+        with contextlib.suppress(OSError):
+            p.unlink()
+
+
+# -- checking --------------------------------------------------------------------------------------
+
+
+def check_index(settings: Settings) -> None:
+    """Raise IndexMissingError, naming the remedy, unless the live index can be searched."""
+    _open_checked(settings).close()
+
+
+def open_index(settings: Settings) -> Any:
+    """The live Whoosh index, opened after the checks of :func:`check_index`."""
+    return _open_checked(settings)
+
+
+def _store_is_empty(settings: Settings) -> bool:
+    if not settings.store_path.exists():
+        return True
+    store = RecordStore(settings.store_path)
+    try:
+        return store.count() == 0
+    finally:
+        store.close()
+
+
+def _open_checked(settings: Settings) -> Any:
+    directory = live_index_dir(settings)
+    if directory is None:
+        if _store_is_empty(settings):
+            raise IndexMissingError(
+                "the index is empty: run `ketlit harvest` or `ketlit ingest FILE` first")
+        raise IndexMissingError(f"no search index at {settings.index_dir}: run `ketlit reindex` "
+                                "to rebuild it from the stored records (offline)")
+    version = index_schema_version(directory)
+    if version != SCHEMA_VERSION:
+        raise IndexMissingError(
+            f"the index at {settings.index_dir} was built with schema version {version} but this "
+            f"ketlit needs version {SCHEMA_VERSION}: run `ketlit reindex` (offline, from the "
+            "stored records)")
+    last_error: Exception | None = None
+    for _attempt in range(5):
+        try:
+            ix = whoosh_index.open_dir(str(directory))
+            # Opening a reader touches every segment file: this is where corruption shows.
+            ix.reader().close()
+            return ix
+        except FileNotFoundError as exc:
+            # A commit merged segments between reading the table of contents and opening them;
+            # the next try reads the new table of contents.
+            last_error = exc
+            time.sleep(0.05)
+        except Exception as exc:  # noqa: BLE001 - a damaged index raises anything (struct, EOF...)
+            last_error = exc
+            break
+    raise IndexMissingError(
+        f"the index at {settings.index_dir} cannot be read ({type(last_error).__name__}: "
+        f"{last_error}): run `ketlit reindex` to rebuild it from the stored records (offline)")

@@ -1,0 +1,671 @@
+"""The query language: Whoosh's syntax plus PubMed field tags, compiled to a Whoosh query.
+
+    ketamine AND (depression OR "suicidal ideation") NOT review[pt]
+    esketamine randomized controlled trial[pt] 2019:2021[dp]
+    Zarate CA[au] AND hnk[tiab]      title:ketamine      depress*      year:[2015 TO 2020]
+
+Our own parser rather than Whoosh's QueryParser, because Whoosh's parser never fails: it
+silently reinterprets an unbalanced parenthesis or an unknown tag, and a researcher then trusts a
+wrong result. Here a malformed query raises QueryError naming the character where it goes wrong.
+
+Rules (PubMed's where they differ from Whoosh's): terms are ANDed (``match="any"`` ORs them, for
+pasted sentences); AND binds tighter than OR; ``NOT``/``-`` exclude; a run of plain words directly
+followed by a tag is searched as a phrase in that field ("randomized controlled trial[pt]",
+"Smith J[au]"), as PubMed does; truncation needs three letters before ``*``.
+Each word goes through the index's analysis (index.analysis): a hyphenated word matches its joined
+form or its parts as a phrase, and vocabulary synonyms (search/vocabulary.yaml) are added as
+alternatives with a lower weight.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+from whoosh import query as wq
+
+from index.analysis import PROTECTED, fold, query_variants
+from index.errors import QueryError
+from search.vocabulary import Vocabulary, key_of, load_vocabulary
+
+# Default fields and their weights when a term has no tag: the whole record text, plus a title
+# bonus (weights measured on the relevance benchmark, bench/README.md).
+DEFAULT_FIELDS: dict[str, float] = {"text": 1.0, "title": 0.3}
+SYNONYM_BOOST = 0.5
+
+TEXT_FIELDS = ("title", "abstract", "mesh", "keywords", "text", "author", "journal", "spell")
+
+# PubMed tags (and long forms) -> our fields. None = "the default fields".
+TAGS: dict[str, tuple[str, ...] | None] = {
+    "tiab": ("title", "abstract", "keywords"), "title/abstract": ("title", "abstract", "keywords"),
+    "ti": ("title",), "title": ("title",),
+    "ab": ("abstract",), "abstract": ("abstract",),
+    "au": ("author",), "author": ("author",), "auth": ("author",), "1au": ("author",),
+    "lastau": ("author",), "fau": ("author",), "full author name": ("author",),
+    "mh": ("mesh",), "mesh": ("mesh",), "mesh terms": ("mesh",), "majr": ("mesh",),
+    "mesh major topic": ("mesh",), "sh": ("mesh",), "subheading": ("mesh",),
+    "ot": ("keywords",), "kw": ("keywords",), "keyword": ("keywords",), "other term": ("keywords",),
+    "nm": ("keywords",), "substance name": ("keywords",), "rn": ("keywords",),
+    "tw": ("title", "abstract", "mesh", "keywords"), "text word": ("title", "abstract", "mesh", "keywords"),
+    "all": None, "all fields": None,
+    "ta": ("journal",), "journal": ("journal",), "jour": ("journal",),
+    "pt": ("pubtype",), "publication type": ("pubtype",), "ptyp": ("pubtype",),
+    "la": ("lang",), "language": ("lang",), "lang": ("lang",),
+    "dp": ("year",), "pdat": ("year",), "date - publication": ("year",),
+    "publication date": ("year",), "edat": ("year",), "crdt": ("year",),
+    "pmid": ("pmid",), "uid": ("pmid",),
+}
+
+# Whoosh-style ``field:`` prefixes -> fields.
+FIELDS: dict[str, tuple[str, ...]] = {
+    "title": ("title",), "abstract": ("abstract",), "mesh": ("mesh",), "keywords": ("keywords",),
+    "keyword": ("keywords",), "author": ("author",), "au": ("author",), "journal": ("journal",),
+    "year": ("year",), "type": ("pubtype",), "pubtype": ("pubtype",), "pt": ("pubtype",),
+    "lang": ("lang",), "language": ("lang",), "topic": ("topic",), "pmid": ("pmid",),
+    "text": ("text",),
+}
+
+_YEAR_MIN, _YEAR_MAX = 1000, 2999
+
+
+# -- lexing ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Tok:
+    kind: str  # WORD PHRASE TAG LP RP AND OR NOT MINUS FIELD EOF
+    text: str
+    pos: int  # 0-based offset into the query
+    slop: int = 1
+
+
+_STEREO_AT = re.compile(r"\((?:\d*[RSrs](?:\s*,\s*\d*[RSrs])*|[+\u00b1-]|[DLdl])\)[-\u2010\u2011\u2013]?\w")
+_PVAL_AT = re.compile(r"[pP]\s*(?:<=|>=|[<>=\u2264\u2265])\s*(?:\d*\.\d+|\d+)")
+_FIELD_RE = re.compile(r"^([A-Za-z]+):(.*)$", re.S)
+_SLOP_RE = re.compile(r"~(\d+)")
+
+
+def _err(query: str, pos: int, what: str) -> QueryError:
+    shown = query if len(query) <= 120 else query[:117] + "..."
+    return QueryError(f"query: {what} at character {pos + 1} in '{shown}'")
+
+
+def lex(query: str) -> list[Tok]:
+    toks: list[Tok] = []
+    i, n = 0, len(query)
+    while i < n:
+        ch = query[i]
+        if ch.isspace():
+            i += 1
+            continue
+        if ch == '"' or ch == "\u201c" or ch == "\u201d":
+            end = _find_quote(query, i + 1)
+            if end < 0:
+                raise _err(query, i, 'unterminated phrase (no closing ")')
+            tok = Tok("PHRASE", query[i + 1:end], i)
+            i = end + 1
+            m = _SLOP_RE.match(query, i)
+            if m:
+                tok.slop = int(m.group(1)) + 1
+                i = m.end()
+            toks.append(tok)
+            continue
+        if ch == "(":
+            m = _STEREO_AT.match(query, i)
+            if m:
+                i = _read_word(query, i, toks)
+                continue
+            toks.append(Tok("LP", "(", i))
+            i += 1
+            continue
+        if ch == ")":
+            toks.append(Tok("RP", ")", i))
+            i += 1
+            continue
+        if ch == "[":
+            end = query.find("]", i + 1)
+            if end < 0:
+                raise _err(query, i, "field tag opened with '[' is never closed")
+            toks.append(Tok("TAG", query[i + 1:end].strip(), i))
+            i = end + 1
+            continue
+        if ch == "]":
+            raise _err(query, i, "']' without a matching '['")
+        if ch in "-+!" and i + 1 < n and not query[i + 1].isspace() and \
+                (i == 0 or query[i - 1].isspace() or query[i - 1] == "("):
+            if ch != "+":
+                toks.append(Tok("NOT", ch, i))
+            i += 1
+            continue
+        m = _PVAL_AT.match(query, i)
+        if m and (i == 0 or not query[i - 1].isalnum()):
+            toks.append(Tok("WORD", m.group(0), i))
+            i = m.end()
+            continue
+        i = _read_word(query, i, toks)
+    toks.append(Tok("EOF", "", n))
+    return toks
+
+
+def _find_quote(query: str, start: int) -> int:
+    for j in range(start, len(query)):
+        if query[j] in '"\u201c\u201d':
+            return j
+    return -1
+
+
+def _read_word(query: str, i: int, toks: list[Tok]) -> int:
+    start, n = i, len(query)
+    while i < n:
+        ch = query[i]
+        if ch.isspace() or ch in '"[]\u201c\u201d':
+            break
+        if ch == ")":
+            break
+        if ch == "(":
+            # "apo(a)", "chaperone(s)", "(R)-ketamine": parentheses inside a word belong to it
+            # when they close before the word ends; otherwise the word stops here.
+            close = query.find(")", i)
+            if ((i > start or _STEREO_AT.match(query, i)) and close > 0
+                    and not any(c.isspace() for c in query[i:close])):
+                i = close + 1
+                continue
+            break
+        i += 1
+    word = query[start:i]
+    if word in ("AND", "&&"):
+        toks.append(Tok("AND", word, start))
+    elif word in ("OR", "||"):
+        toks.append(Tok("OR", word, start))
+    elif word in ("NOT", "ANDNOT"):
+        toks.append(Tok("NOT", word, start))
+    else:
+        m = _FIELD_RE.match(word)
+        if m and m.group(1).lower() in FIELDS:
+            toks.append(Tok("FIELD", m.group(1).lower(), start))
+            rest = m.group(2)
+            if rest:
+                toks.append(Tok("WORD", rest, start + len(m.group(1)) + 1))
+        elif word:
+            toks.append(Tok("WORD", word, start))
+        else:  # a lone character the loop above stopped on; never loop forever
+            return i + 1
+    return i
+
+
+# -- parsing ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Node:
+    pos: int
+
+
+@dataclass
+class TermNode(Node):
+    text: str
+    fields: tuple[str, ...] | None = None  # None = default fields
+    tag: str | None = None
+
+
+@dataclass
+class PhraseNode(Node):
+    text: str
+    fields: tuple[str, ...] | None = None
+    tag: str | None = None
+    slop: int = 1
+
+
+@dataclass
+class GroupNode(Node):
+    op: str  # "and" | "or"
+    items: list[tuple[bool, Node]] = field(default_factory=list)  # (negated, node)
+
+
+class Parser:
+    def __init__(self, query: str, implicit: str) -> None:
+        self.query = query
+        self.toks = lex(query)
+        self.i = 0
+        self.implicit = implicit
+
+    def peek(self) -> Tok:
+        return self.toks[self.i]
+
+    def take(self) -> Tok:
+        t = self.toks[self.i]
+        self.i += 1
+        return t
+
+    def parse(self) -> Node:
+        if self.peek().kind == "EOF":
+            raise QueryError("query: the query is empty; give some words to search for")
+        node = self.parse_or()
+        t = self.peek()
+        if t.kind == "RP":
+            raise _err(self.query, t.pos, "unbalanced parenthesis (')' without '(')")
+        if t.kind != "EOF":
+            raise _err(self.query, t.pos, f"unexpected {t.text!r}")
+        return node
+
+    def parse_or(self) -> Node:
+        start = self.peek().pos
+        items = [(False, self.parse_and())]
+        while self.peek().kind == "OR":
+            op = self.take()
+            if self.peek().kind in ("EOF", "RP", "OR", "AND"):
+                raise _err(self.query, op.pos, "OR has nothing on its right")
+            items.append((False, self.parse_and()))
+        return items[0][1] if len(items) == 1 else GroupNode(start, "or", items)
+
+    def parse_and(self) -> Node:
+        start = self.peek().pos
+        t = self.peek()
+        if t.kind in ("AND", "OR"):
+            raise _err(self.query, t.pos, f"{t.text} has nothing on its left")
+        if t.kind in ("RP", "EOF"):
+            raise _err(self.query, t.pos, "expected a search term")
+        items: list[tuple[bool, Node]] = []
+        explicit_and = False
+        while True:
+            t = self.peek()
+            if t.kind in ("EOF", "RP", "OR"):
+                break
+            if t.kind == "AND":
+                self.take()
+                explicit_and = True
+                if self.peek().kind in ("EOF", "RP", "OR", "AND"):
+                    raise _err(self.query, t.pos, "AND has nothing on its right")
+                continue
+            negated = False
+            while self.peek().kind == "NOT":
+                nt = self.take()
+                if self.peek().kind in ("EOF", "RP", "OR", "AND"):
+                    raise _err(self.query, nt.pos, f"{nt.text} has nothing on its right")
+                negated = not negated
+            items.extend((negated, node) for node in self.parse_unit())
+        op = "and" if self.implicit == "and" or explicit_and else "or"
+        if len(items) == 1 and not items[0][0]:
+            return items[0][1]
+        return GroupNode(start, op, items)
+
+    def parse_unit(self) -> list[Node]:
+        """One primary; a run of words followed by a tag comes back as one tagged phrase."""
+        t = self.peek()
+        if t.kind == "LP":
+            self.take()
+            if self.peek().kind == "RP":
+                raise _err(self.query, t.pos, "empty parentheses")
+            if self.peek().kind == "EOF":
+                raise _err(self.query, t.pos, "unbalanced parenthesis ('(' never closed)")
+            inner = self.parse_or()
+            if self.peek().kind != "RP":
+                raise _err(self.query, t.pos, "unbalanced parenthesis ('(' never closed)")
+            self.take()
+            if self.peek().kind == "TAG":
+                fields, tag = self.tag_fields(self.take())
+                _apply_fields(inner, fields, tag)
+            return [inner]
+        if t.kind == "PHRASE":
+            self.take()
+            node = PhraseNode(t.pos, t.text, slop=t.slop)
+            if self.peek().kind == "TAG":
+                node.fields, node.tag = self.tag_fields(self.take())
+            return [node]
+        if t.kind == "FIELD":
+            self.take()
+            fields = FIELDS[t.text]
+            nxt = self.peek()
+            if nxt.kind == "TAG" and fields == ("year",):
+                self.take()
+                return [TermNode(nxt.pos, nxt.text.replace(" TO ", ":").replace(" to ", ":"),
+                                 fields, "year")]
+            if nxt.kind not in ("WORD", "PHRASE", "LP"):
+                raise _err(self.query, t.pos, f"field '{t.text}:' has nothing after it")
+            nodes = self.parse_unit()
+            for node in nodes:
+                _apply_fields(node, fields, t.text)
+            return nodes
+        if t.kind == "TAG":
+            raise _err(self.query, t.pos, f"field tag [{t.text}] has no term before it")
+        if t.kind == "WORD":
+            j = self.i
+            while self.toks[j].kind == "WORD":
+                j += 1
+            if self.toks[j].kind == "TAG":
+                words = self.toks[self.i:j]
+                self.i = j
+                fields, tag = self.tag_fields(self.take())
+                if len(words) == 1:
+                    return [TermNode(words[0].pos, words[0].text, fields, tag)]
+                text = " ".join(w.text for w in words)
+                return [PhraseNode(words[0].pos, text, fields, tag)]
+            self.take()
+            return [TermNode(t.pos, t.text)]
+        raise _err(self.query, t.pos, f"unexpected {t.text!r}")
+
+    def tag_fields(self, tag: Tok) -> tuple[tuple[str, ...] | None, str]:
+        name = " ".join(tag.text.lower().split())
+        if name not in TAGS:
+            known = "tiab, ti, ab, au, mh, pt, dp, ta, la, tw, ot, all"
+            raise _err(self.query, tag.pos, f"unknown field tag [{tag.text}] (known: {known})")
+        return TAGS[name], name
+
+
+def _apply_fields(node: Node, fields: tuple[str, ...] | None, tag: str) -> None:
+    if isinstance(node, GroupNode):
+        for _neg, child in node.items:
+            _apply_fields(child, fields, tag)
+    elif isinstance(node, TermNode | PhraseNode) and node.tag is None:
+        node.fields, node.tag = fields, tag
+
+
+# -- compiling ------------------------------------------------------------------------------------
+
+
+@dataclass
+class CompiledQuery:
+    query: wq.Query
+    highlight_terms: frozenset[str]  # analysed tokens to mark in snippets
+    text_terms: tuple[str, ...]  # analysed positive words, for "did you mean"
+    raw_words: tuple[str, ...]  # the positive words as typed
+
+
+class QueryBuilder:
+    """Compiles query text to a Whoosh query (see the module docstring)."""
+
+    def __init__(self, vocabulary: Vocabulary | None = None,
+                 default_fields: dict[str, float] | None = None,
+                 synonym_boost: float = SYNONYM_BOOST) -> None:
+        self.vocab = vocabulary or load_vocabulary()
+        self.default_fields = dict(default_fields or DEFAULT_FIELDS)
+        self.synonym_boost = synonym_boost
+
+    def build(self, text: str, match: str = "all") -> CompiledQuery:
+        if match not in ("all", "any"):
+            raise QueryError(f"query: match must be 'all' or 'any', not {match!r}")
+        text = text.strip()
+        if not text:
+            raise QueryError("query: the query is empty; give some words to search for")
+        node = Parser(text, "and" if match == "all" else "or").parse()
+        if not isinstance(node, GroupNode):
+            node = GroupNode(0, "and", [(False, node)])  # so a lone word gets its synonyms
+        ctx = _Ctx(text, implicit_and=match == "all")
+        q = self._node(node, ctx, negated=False)
+        if q is None:
+            if ctx.only_stops:
+                raise QueryError(f"query: '{text}' has only stop words (words too common to "
+                                 "be indexed, like 'the' or 'of'); add a more specific word")
+            raise QueryError(f"query: nothing searchable in '{text}'")
+        return CompiledQuery(q, frozenset(ctx.highlight), tuple(dict.fromkeys(ctx.words)),
+                             tuple(dict.fromkeys(ctx.raw)))
+
+    # Each _node returns None when the node analyses to nothing (stop words only).
+    def _node(self, node: Node, ctx: _Ctx, negated: bool) -> wq.Query | None:
+        if isinstance(node, GroupNode):
+            return self._group(node, ctx, negated)
+        if isinstance(node, PhraseNode):
+            return self._phrase(node, ctx, negated)
+        assert isinstance(node, TermNode)
+        return self._term(node, ctx, negated)
+
+    def _group(self, node: GroupNode, ctx: _Ctx, negated: bool) -> wq.Query | None:
+        pos: list[wq.Query] = []
+        neg: list[wq.Query] = []
+        items = node.items
+        i = 0
+        while i < len(items):
+            is_neg, child = items[i]
+            run = self._synonym_run(items, i)
+            if run:
+                n, q = run
+                i += n
+                (neg if is_neg else pos).append(q)
+                self._remember_run(items[i - n:i], ctx, negated or is_neg)
+                continue
+            q = self._node(child, ctx, negated or is_neg)
+            i += 1
+            if q is not None:
+                (neg if is_neg else pos).append(q)
+        if not pos and not neg:
+            return None
+        if not pos:
+            # Only exclusions ("NOT review[pt]"): everything except them.
+            return wq.Not(wq.Or(neg) if len(neg) > 1 else neg[0])
+        base = pos[0] if len(pos) == 1 else (wq.And(pos) if node.op == "and" else wq.Or(pos))
+        if neg:
+            return wq.AndNot(base, wq.Or(neg) if len(neg) > 1 else neg[0])
+        return base
+
+    def _remember_run(self, items: Sequence[tuple[bool, Node]], ctx: _Ctx, negated: bool) -> None:
+        for _neg, child in items:
+            if isinstance(child, TermNode) and not negated:
+                groups = query_variants(child.text, PROTECTED)
+                for g in groups:
+                    ctx.highlight.update(g)
+                    ctx.words.append(g[0])
+                ctx.raw.append(child.text)
+
+    def _synonym_run(self, items: list[tuple[bool, Node]], i: int) -> tuple[int, wq.Query] | None:
+        """Longest run of plain words starting at i that is a vocabulary expression."""
+        first_neg = items[i][0]
+        run: list[TermNode] = []
+        for neg, child in items[i:i + self.vocab.max_len]:
+            if (neg != first_neg or not isinstance(child, TermNode) or child.tag is not None
+                    or _is_wild(child.text)):
+                break
+            if run and (child.fields != run[0].fields):
+                break
+            run.append(child)
+        keys: list[str] = []
+        ends: list[int] = []  # number of run items consumed for each key length
+        for n, child in enumerate(run, 1):
+            groups = query_variants(child.text, PROTECTED)
+            keys.extend(g[0] for g in groups)
+            ends.extend([n] * len(groups))
+        for length in range(min(len(keys), self.vocab.max_len), 0, -1):
+            if length < len(keys) and ends[length] == ends[length - 1]:
+                continue  # a key must end where a typed word ends
+            exprs = self.vocab.expansions(tuple(keys[:length]))
+            if exprs:
+                fields = self._fields(run[0].fields)
+                own = tuple(keys[:length])
+                alts = []
+                # The expression as typed first, so deduplication keeps its full weight.
+                for expr in sorted(exprs, key=lambda e: key_of(e) != own):
+                    boost = 1.0 if key_of(expr) == own else self.synonym_boost
+                    q = self._expression(expr, fields, boost, slop=1)
+                    if q is not None:
+                        alts.append(q)
+                if not alts:
+                    return None
+                return ends[length - 1], _or_unique(alts)
+        return None
+
+    def _fields(self, fields: tuple[str, ...] | None) -> dict[str, float]:
+        if fields is None:
+            return self.default_fields
+        return {f: 1.0 for f in fields}
+
+    def _expression(self, expr: Sequence[Sequence[str]], fields: dict[str, float],
+                    boost: float, slop: int) -> wq.Query | None:
+        """An analysed expression (token groups) as a query over fields."""
+        if not expr:
+            return None
+        per_field = []
+        for f, w in fields.items():
+            if len(expr) == 1:
+                q = _word_query(f, expr[0], w * boost)
+            else:
+                words: list[str] = []
+                for g in expr:
+                    words.extend(g[1:] if len(g) > 1 else g)
+                q = wq.Phrase(f, words, slop=slop, boost=w * boost)
+            per_field.append(q)
+        return per_field[0] if len(per_field) == 1 else wq.Or(per_field)
+
+    def _term(self, node: TermNode, ctx: _Ctx, negated: bool) -> wq.Query | None:
+        fields = node.fields
+        if fields and fields[0] in ("pubtype", "lang", "topic", "pmid", "year"):
+            return self._keyword(node.text, node, ctx)
+        if _is_wild(node.text):
+            return self._wild(node, ctx, negated)
+        groups = query_variants(node.text, PROTECTED)
+        if not groups:
+            if fold(node.text).strip().isalnum():
+                ctx.only_stops = True
+            return None
+        if not negated:
+            for g in groups:
+                ctx.highlight.update(g)
+                ctx.words.append(g[0])
+            ctx.raw.append(node.text)
+        fmap = self._fields(fields)
+        parts = [self._expression([g], fmap, 1.0, 1) for g in groups]
+        qs = [p for p in parts if p is not None]
+        if len(qs) == 1:
+            return qs[0]
+        # "mg/kg", "throughput(CPT)": one typed word that holds several words.
+        return wq.And(qs) if ctx.implicit_and else wq.Or(qs)
+
+    def _phrase(self, node: PhraseNode, ctx: _Ctx, negated: bool) -> wq.Query | None:
+        fields = node.fields
+        if fields and fields[0] in ("pubtype", "lang", "topic", "pmid", "year"):
+            return self._keyword(node.text, node, ctx)
+        groups = query_variants(node.text, PROTECTED)
+        if not groups:
+            ctx.only_stops = True
+            return None
+        if not negated:
+            for g in groups:
+                ctx.highlight.update(g)
+                ctx.words.append(g[0])
+            ctx.raw.extend(node.text.split())
+        fmap = self._fields(fields)
+        main = self._expression([tuple(g) for g in groups], fmap, 1.0, node.slop)
+        exprs = self.vocab.expansions(tuple(g[0] for g in groups))
+        if not exprs or main is None:
+            return main
+        alts = [main]
+        own = tuple(g[0] for g in groups)
+        for expr in exprs:
+            if key_of(expr) != own:
+                q = self._expression(expr, fmap, self.synonym_boost, 1)
+                if q is not None:
+                    alts.append(q)
+        return _or_unique(alts)
+
+    def _wild(self, node: TermNode, ctx: _Ctx, negated: bool) -> wq.Query:
+        text = fold(node.text)
+        first = min(i for i, c in enumerate(text) if c in "*?")
+        if len(re.sub(r"[^0-9a-z]", "", text[:first])) < 3:
+            raise _err(ctx.query, node.pos + first,
+                       "truncation needs at least 3 letters before '*' or '?'")
+        stem = re.sub(r"[^0-9a-z*?]", "", text)
+        if not negated:
+            ctx.wild.append(stem)
+            ctx.raw.append(node.text)
+        qs: list[wq.Query] = []
+        for f, w in self._fields(node.fields).items():
+            if stem.endswith("*") and "*" not in stem[:-1] and "?" not in stem:
+                qs.append(wq.Prefix(f, stem[:-1], boost=w))
+            else:
+                qs.append(wq.Wildcard(f, stem, boost=w))
+        return qs[0] if len(qs) == 1 else wq.Or(qs)
+
+    def _keyword(self, text: str, node: Node, ctx: _Ctx) -> wq.Query:
+        assert isinstance(node, TermNode | PhraseNode)
+        fname = (node.fields or ("text",))[0]
+        value = " ".join(text.split())
+        if fname == "year":
+            return year_query(value, lambda msg: _err(ctx.query, node.pos, msg))
+        if fname == "pubtype":
+            return pubtype_query(self.vocab, [value])
+        if fname == "lang":
+            return wq.Term("lang", self.vocab.language(value))
+        if fname == "pmid":
+            return wq.Term("pmid", value)
+        return wq.Term("topic", value)
+
+
+@dataclass
+class _Ctx:
+    query: str
+    implicit_and: bool = True
+    highlight: set[str] = field(default_factory=set)
+    words: list[str] = field(default_factory=list)
+    raw: list[str] = field(default_factory=list)
+    wild: list[str] = field(default_factory=list)
+    only_stops: bool = False
+
+
+def _or_unique(alts: list[wq.Query]) -> wq.Query:
+    """Or of alternatives, dropping those that compile to the same query as an earlier one."""
+    seen: dict[str, wq.Query] = {}
+    for q in alts:
+        seen.setdefault(str(q), q)  # str: boosts aside; the first (strongest) wins
+    out = list(seen.values())
+    return out[0] if len(out) == 1 else wq.Or(out)
+
+
+def _is_wild(text: str) -> bool:
+    # A trailing "?" is punctuation in a pasted question, not a wildcard.
+    return "*" in text or "?" in text.rstrip("?")
+
+
+def _word_query(fieldname: str, group: Sequence[str], boost: float) -> wq.Query:
+    if len(group) == 1:
+        return wq.Term(fieldname, group[0], boost=boost)
+    # A hyphenated word: its joined form, or its parts as a phrase ("il6" | "il 6").
+    return wq.Or([wq.Term(fieldname, group[0], boost=boost),
+                  wq.Phrase(fieldname, list(group[1:]), boost=boost)])
+
+
+# -- keyword fields shared with filters ----------------------------------------------------------
+
+
+_DATE_PART = re.compile(r"^(\d{4})(?:[/-](\d{1,2})(?:[/-](\d{1,2}))?)?$")
+
+
+def _date_bound(text: str, upper: bool) -> tuple[int, int] | None:
+    """(year, yyyymmdd) for YYYY, YYYY/MM or YYYY/MM/DD; the bound's first or last day."""
+    m = _DATE_PART.match(text.strip())
+    if not m:
+        return None
+    y = int(m.group(1))
+    mo = int(m.group(2)) if m.group(2) else (12 if upper else 1)
+    d = int(m.group(3)) if m.group(3) else (31 if upper else 1)
+    if not (_YEAR_MIN <= y <= _YEAR_MAX and 1 <= mo <= 12 and 1 <= d <= 31):
+        return None
+    return y, y * 10000 + mo * 100 + d
+
+
+def year_query(value: str, error: Callable[[str], QueryError]) -> wq.Query:
+    """2019, 2019:2021, 2019/06:2020/03/15, 2019-2021 ([dp] and year:)."""
+    raise_ = error
+    text = value.strip().replace(" ", "")
+    lo_s, sep, hi_s = (text.partition(":") if ":" in text else
+                       (text.partition("-") if re.match(r"^\d{4}-\d{4}$", text) else
+                        (text, "", "")))
+    lo = _date_bound(lo_s, upper=False) if lo_s else None
+    hi = _date_bound(hi_s if sep else lo_s, upper=True) if (hi_s or not sep) else None
+    if (lo_s and lo is None) or (sep and hi_s and hi is None) or (not lo_s and not hi_s):
+        raise raise_(f"bad date {value!r} (expected YYYY, YYYY/MM/DD or FROM:TO)")
+    if lo and hi and lo[1] > hi[1]:
+        raise raise_(f"date range {value!r} ends before it starts")
+    precise = any("/" in s or re.match(r"^\d{4}-\d", s or "") for s in (lo_s, hi_s))
+    if precise:
+        return wq.NumericRange("date", lo[1] if lo else None, hi[1] if hi else None)
+    return wq.NumericRange("year", lo[0] if lo else None, hi[0] if hi else None)
+
+
+def pubtype_query(vocab: Vocabulary, names: Sequence[str]) -> wq.Query:
+    terms = [wq.Term("pubtype", vocab.publication_type(n).lower()) for n in names]
+    return terms[0] if len(terms) == 1 else wq.Or(terms)
+
+
+def iter_terms(q: wq.Query) -> Iterator[tuple[str, str]]:
+    """(field, text) of every term in a compiled query (for tests and highlighting)."""
+    for f, t in q.iter_all_terms():
+        yield f, t.decode("utf-8") if isinstance(t, bytes) else t

@@ -1,0 +1,432 @@
+"""Searching: queries + filters -> ranked hits with facets, snippets and suggestions.
+
+A Searcher holds one Whoosh reader (a consistent snapshot of the index: a harvest committing
+meanwhile is seen by the next Searcher, never half-way by this one) and the record store, from
+which the hits' Articles come. Whoosh objects never leave this module; callers get Articles,
+plain numbers and strings.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import threading
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from whoosh import highlight
+from whoosh import query as wq
+from whoosh.scoring import BM25F
+
+from index.analysis import PROTECTED, BiomedTokenizer, fold, query_variants
+from index.article import Article
+from index.errors import IndexMissingError, NotFoundError, QueryError, UsageError
+from index.schema import parse_facet_key
+from index.settings import Settings
+from index.store import RecordStore
+from index.writer import live_index_dir, open_index
+from search.query import CompiledQuery, QueryBuilder, pubtype_query
+from search.vocabulary import Vocabulary, load_vocabulary
+
+# BM25 parameters (bench/README.md, relevance: measured on SciFact-train with the fields of
+# query.DEFAULT_FIELDS).
+BM25_K1 = 1.2
+BM25_B = 0.75
+
+SORTS = ("relevance", "newest", "oldest")
+SNIPPET_CHARS = 240
+
+
+@dataclass
+class SearchRequest:
+    query: str
+    match: str = "all"
+    sort: str = "relevance"
+    limit: int = 20
+    page: int = 1
+    topics: Sequence[str] = ()
+    year_from: int | None = None
+    year_to: int | None = None
+    types: Sequence[str] = ()
+    languages: Sequence[str] = ()
+    has_abstract: bool = False
+    exclude_retracted: bool = False
+
+
+@dataclass
+class Hit:
+    article: Article
+    score: float | None
+    snippet: str | None  # HTML-escaped, matched terms in <mark>...</mark>
+
+    def to_json(self) -> dict[str, Any]:
+        a = self.article
+        return {
+            "pmid": a.pmid,
+            "title": a.title or a.book_title or a.vernacular_title,
+            "authors": a.author_names,
+            "journal": a.journal or a.book_title,
+            "year": a.pub_year,
+            "doi": a.doi,
+            "topics": sorted(a.topics),
+            "publication_types": list(a.publication_types),
+            "retracted": a.retracted,
+            "score": round(self.score, 4) if self.score is not None else None,
+            "snippet": self.snippet,
+        }
+
+
+@dataclass
+class SearchResponse:
+    query: str
+    total: int
+    page: int
+    per_page: int
+    hits: list[Hit] = field(default_factory=list)
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    suggestion: str | None = None
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page)) if self.per_page else 1
+
+    def to_json(self, short: bool = False) -> dict[str, Any]:
+        results = [h.to_json() for h in self.hits]
+        if short:
+            return {"total": self.total, "results": results}
+        out: dict[str, Any] = {
+            "query": self.query, "total": self.total, "page": self.page,
+            "per_page": self.per_page, "results": results,
+            "facets": {k: dict(self.facets.get(k, {}))
+                       for k in ("topic", "year", "publication_type")},
+        }
+        if self.suggestion:
+            out["suggestion"] = self.suggestion
+        return out
+
+
+class _MarkFormatter(highlight.Formatter):
+    """<mark>term</mark>, everything else HTML-escaped (safe to put in a page as is)."""
+
+    between = " \u2026 "
+
+    def _text(self, text: str) -> str:
+        return html.escape(text, quote=False)
+
+    def format_token(self, text: str, token: Any, replace: bool = False) -> str:
+        return "<mark>" + html.escape(highlight.get_text(text, token, replace), quote=False) + \
+            "</mark>"
+
+
+class Searcher:
+    """Search one snapshot of the index. Safe to share between threads (calls are serialised)."""
+
+    def __init__(self, settings: Settings, vocabulary: Vocabulary | None = None) -> None:
+        self.settings = settings
+        self.vocab = vocabulary or load_vocabulary()
+        self.builder = QueryBuilder(self.vocab)
+        self._lock = threading.RLock()
+        self._analyzer = BiomedTokenizer(stem=True, protected=PROTECTED)
+        self.store = RecordStore(settings.store_path)
+        self._ix: Any = None
+        self._s: Any = None
+        try:
+            self._open()
+        except BaseException:
+            self.store.close()
+            raise
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def _open(self) -> None:
+        last: Exception | None = None
+        for _ in range(5):
+            ix = open_index(self.settings)
+            try:
+                s = ix.searcher(weighting=BM25F(B=BM25_B, K1=BM25_K1))
+            except FileNotFoundError as exc:  # segments merged away between open and read
+                ix.close()
+                last = exc
+                continue
+            self._ix, self._s, self._dir = ix, s, live_index_dir(self.settings)
+            self._facet_keys: list[bytes] | None = None
+            self._pmids: list[str] | None = None
+            if s.doc_count() == 0 and self.store.count() == 0:
+                raise IndexMissingError(
+                    "the index is empty: run `ketlit harvest` or `ketlit ingest FILE` first")
+            return
+        raise IndexMissingError(f"the index at {self.settings.index_dir} kept changing while "
+                                f"being opened ({last}); try again")
+
+    def refresh(self) -> bool:
+        """Move to the newest committed index (for long-lived servers). True if it changed."""
+        with self._lock:
+            if self._dir == live_index_dir(self.settings) and self._s.up_to_date():
+                return False
+            old_ix, old_s = self._ix, self._s
+            self._open()
+            old_s.close()
+            old_ix.close()
+            return True
+
+    def close(self) -> None:
+        with self._lock:
+            if self._s is not None:
+                self._s.close()
+                self._ix.close()
+                self._s = None
+            self.store.close()
+
+    def __enter__(self) -> Searcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def doc_count(self) -> int:
+        return int(self._s.doc_count())
+
+    # -- searching ----------------------------------------------------------------------------
+
+    def search(self, req: SearchRequest) -> SearchResponse:
+        _validate(req)
+        with self._lock:
+            compiled = self.builder.build(req.query, req.match)
+            q = self._with_filters(compiled.query, req)
+            docs = set(q.docs(self._s))
+            total = len(docs)
+            start = (req.page - 1) * req.limit
+            top = self._top(q, req.sort, start + req.limit) if start < total else []
+            page = top[start:start + req.limit]
+            hits = self._hits(page, compiled)
+            facets = self._facets(docs)
+            suggestion = self._suggest(compiled, req) if total == 0 else None
+        return SearchResponse(query=req.query, total=total, page=req.page, per_page=req.limit,
+                              hits=hits, facets=facets, suggestion=suggestion)
+
+    def iter_matching_pmids(self, req: SearchRequest) -> Iterator[str]:
+        """Every match, in the request's sort order (for exports; no paging)."""
+        _validate(req)
+        with self._lock:
+            compiled = self.builder.build(req.query, req.match)
+            q = self._with_filters(compiled.query, req)
+            ranked = self._top(q, req.sort, None)
+            pmids = self._pmid_column()
+            out = [pmids[d] for d, _s in ranked]
+        yield from out
+
+    def get(self, pmid: str) -> Article:
+        pmid = pmid.strip()
+        art = self.store.get(pmid)
+        if art is None:
+            raise NotFoundError(f"no record with PMID {pmid} in the index "
+                                "(`ketlit search` finds records; `ketlit harvest` adds them)")
+        return art
+
+    def similar(self, pmid: str, limit: int = 10) -> SearchResponse:
+        """More like this: the record's most distinctive words, weighted by tf-idf."""
+        art = self.get(pmid)
+        text = " ".join(x for x in (art.title, art.title, art.abstract, " ".join(art.keywords),
+                                    " ".join(art.mesh_terms)) if x)
+        counts = Counter(t.text for t in self._analyzer(text))
+        with self._lock:
+            scored = []
+            for term, tf in counts.items():
+                df = self._s.doc_frequency("text", term)
+                if df < 2:  # only in this record: says nothing about others
+                    continue
+                scored.append((tf * self._s.idf("text", term), term))
+            scored.sort(reverse=True)
+            key = scored[:25]
+            if not key:
+                return SearchResponse(query=f"similar:{pmid}", total=0, page=1, per_page=limit)
+            top_w = key[0][0]
+            q = wq.AndNot(wq.Or([wq.Term("text", t, boost=w / top_w) for w, t in key]),
+                          wq.Term("pmid", pmid))
+            ranked = self._top(q, "relevance", limit)
+            hits = self._hits(ranked, None)
+        return SearchResponse(query=f"similar:{pmid}", total=len(hits), page=1, per_page=limit,
+                              hits=hits)
+
+    def new_records(self, since: date | None = None, topic: str | None = None) -> SearchResponse:
+        """Records that entered the store since a date, or since the last harvest started."""
+        if topic is not None and self.settings.topics and topic not in self.settings.topics:
+            raise UsageError(f"new: no topic named {topic!r} "
+                             f"(configured: {', '.join(self.settings.topics)})")
+        if since is not None:
+            stamp = since.isoformat()
+        else:
+            stamp = self.store.get_meta("last_harvest_started") or ""
+        pmids = self.store.new_since(stamp, topic)
+        arts = self.store.get_many(pmids)
+        hits = [Hit(arts[p], None, None) for p in pmids if p in arts]
+        label = f"new since {stamp or 'the beginning'}" + (f" in {topic}" if topic else "")
+        return SearchResponse(query=label, total=len(hits), page=1, per_page=max(1, len(hits)),
+                              hits=hits)
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _with_filters(self, q: wq.Query, req: SearchRequest) -> wq.Query:
+        filters: list[wq.Query] = []
+        if req.topics:
+            unknown = [t for t in req.topics if self.settings.topics and t not in self.settings.topics]
+            if unknown:
+                raise UsageError(f"--topic: no topic named {unknown[0]!r} "
+                                 f"(configured: {', '.join(self.settings.topics)})")
+            filters.append(_any("topic", req.topics))
+        if req.year_from is not None or req.year_to is not None:
+            filters.append(wq.NumericRange("year", req.year_from, req.year_to))
+        if req.types:
+            filters.append(pubtype_query(self.vocab, list(req.types)))
+        if req.languages:
+            filters.append(_any("lang", [self.vocab.language(x) for x in req.languages]))
+        if req.has_abstract:
+            filters.append(wq.Term("hasabs", True))
+        if not filters and not req.exclude_retracted:
+            return q
+        # Filters only select: a constant score of 0 keeps them out of the ranking.
+        parts = [q] + [wq.ConstantScoreQuery(f, 0.0) for f in filters]
+        combined: wq.Query = wq.And(parts) if len(parts) > 1 else q
+        if req.exclude_retracted:
+            combined = wq.AndNot(combined, wq.Term("retracted", True))
+        return combined
+
+    def _top(self, q: wq.Query, sort: str, n: int | None) -> list[tuple[int, float | None]]:
+        if sort == "relevance":
+            res = self._s.search(q, limit=n)
+            return [(docnum, score) for score, docnum in _top_n(res)]
+        res = self._s.search(q, limit=n, sortedby="date", reverse=(sort == "newest"))
+        return [(docnum, None) for _score, docnum in _top_n(res)]
+
+    def _pmid_column(self) -> list[str]:
+        if self._pmids is None:
+            col = self._s.reader().column_reader("pmid")
+            self._pmids = [v.decode() if isinstance(v, bytes) else v for v in col]
+        return self._pmids
+
+    def _hits(self, ranked: Sequence[tuple[int, float | None]],
+              compiled: CompiledQuery | None) -> list[Hit]:
+        pmids = self._pmid_column()
+        ids = [pmids[d] for d, _ in ranked]
+        arts = self.store.get_many(ids)
+        hits = []
+        for (_d, score), pmid in zip(ranked, ids, strict=True):
+            art = arts.get(pmid)
+            if art is None:  # deleted from the store after this snapshot was taken
+                continue
+            snippet = self._snippet(art, compiled) if compiled is not None else None
+            hits.append(Hit(art, score, snippet))
+        return hits
+
+    def _snippet(self, art: Article, compiled: CompiledQuery) -> str | None:
+        text = art.abstract or art.title
+        if not text:
+            return None
+        terms = set(compiled.highlight_terms)
+        if terms:
+            frag = highlight.highlight(
+                text, terms, self._analyzer,
+                highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=80),
+                _MarkFormatter(), top=2)
+            if frag:
+                return frag
+        short = text if len(text) <= SNIPPET_CHARS else text[:SNIPPET_CHARS].rsplit(" ", 1)[0] + \
+            " \u2026"
+        return html.escape(short, quote=False)
+
+    def _facets(self, docs: set[int]) -> dict[str, dict[str, int]]:
+        if self._facet_keys is None:
+            col = self._s.reader().column_reader("facets")
+            self._facet_keys = list(col)
+        keys = self._facet_keys
+        per_key = Counter(keys[d] for d in docs)
+        topics: Counter[str] = Counter()
+        years: Counter[str] = Counter()
+        types: Counter[str] = Counter()
+        for key, n in per_key.items():
+            year, tops, pts = parse_facet_key(key.decode("utf-8") if key else "")
+            if year:
+                years[year] += n
+            for t in tops:
+                topics[t] += n
+            for t in pts:
+                types[t] += n
+        return {
+            "topic": dict(topics.most_common()),
+            "year": dict(sorted(years.items(), key=lambda kv: kv[0], reverse=True)),
+            "publication_type": dict(types.most_common()),
+        }
+
+    def _suggest(self, compiled: CompiledQuery, req: SearchRequest) -> str | None:
+        """"Did you mean": each unknown word replaced by the closest indexed word, if that finds
+        something."""
+        corrector = self._s.corrector("spell")
+        text = req.query
+        changed = False
+        for raw in compiled.raw_words:
+            word = fold(raw)
+            if not word.isalpha() or len(word) < 4:
+                continue
+            if self._s.doc_frequency("spell", word) > 0:
+                continue
+            best = corrector.suggest(word, limit=1, maxdist=2)
+            if best and best[0] != word:
+                text = _replace_word(text, raw, best[0])
+                changed = True
+        if not changed:
+            return None
+        try:
+            alt = self.builder.build(text, req.match)
+        except QueryError:
+            return None
+        if not any(True for _ in self._with_filters(alt.query, req).docs(self._s)):
+            return None
+        return text
+
+
+def _top_n(res: Any) -> list[tuple[float, int]]:
+    return [(hit.score, hit.docnum) for hit in res]
+
+
+def _any(fieldname: str, values: Sequence[str]) -> wq.Query:
+    terms = [wq.Term(fieldname, v) for v in values]
+    return terms[0] if len(terms) == 1 else wq.Or(terms)
+
+
+def _replace_word(text: str, old: str, new: str) -> str:
+    i = text.find(old)
+    if i < 0:
+        i = text.lower().find(old.lower())
+    return text if i < 0 else text[:i] + new + text[i + len(old):]
+
+
+def _validate(req: SearchRequest) -> None:
+    if req.match not in ("all", "any"):
+        raise UsageError(f"--match: expected all or any, got {req.match!r}")
+    if req.sort not in SORTS:
+        raise UsageError(f"--sort: expected one of {', '.join(SORTS)}, got {req.sort!r}")
+    if req.limit < 1:
+        raise UsageError(f"--limit: must be 1 or more, got {req.limit}")
+    if req.page < 1:
+        raise UsageError(f"--page: must be 1 or more, got {req.page}")
+    if req.year_from is not None and req.year_to is not None and req.year_from > req.year_to:
+        raise UsageError(f"--from {req.year_from} is after --to {req.year_to}")
+
+
+@contextlib.contextmanager
+def open_searcher(settings: Settings) -> Iterator[Searcher]:
+    """A Searcher on the live index; IndexMissingError (naming the remedy) if there is none."""
+    searcher = Searcher(settings)
+    try:
+        yield searcher
+    finally:
+        searcher.close()
+
+
+# Re-exported for callers that only need to know a word's analysed form (web highlighting).
+__all__ = ["Hit", "SearchRequest", "SearchResponse", "Searcher", "open_searcher",
+           "query_variants"]
