@@ -208,6 +208,17 @@ class Searcher:
         return SearchResponse(query=req.query, total=total, page=req.page, per_page=req.limit,
                               hits=hits, facets=facets, suggestion=suggestion)
 
+    def rank(self, req: SearchRequest) -> list[tuple[str, float | None]]:
+        """The page's (pmid, score) pairs only: no facets, snippets or records (batch runs)."""
+        _validate(req)
+        with self._lock:
+            compiled = self.builder.build(req.query, req.match)
+            q = self._with_filters(compiled.query, req)
+            start = (req.page - 1) * req.limit
+            ranked = self._top(q, req.sort, start + req.limit)[start:]
+            pmids = self._pmid_column()
+            return [(pmids[d], score) for d, score in ranked]
+
     def iter_matching_pmids(self, req: SearchRequest) -> Iterator[str]:
         """Every match, in the request's sort order (for exports; no paging)."""
         _validate(req)
@@ -218,6 +229,11 @@ class Searcher:
             pmids = self._pmid_column()
             out = [pmids[d] for d, _s in ranked]
         yield from out
+
+    def all_facets(self) -> dict[str, dict[str, int]]:
+        """Facet counts over every indexed record (for stats)."""
+        with self._lock:
+            return self._facets(set(wq.Every().docs(self._s)))
 
     def get(self, pmid: str) -> Article:
         pmid = pmid.strip()
