@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from types import FrameType
@@ -96,6 +97,8 @@ class _Schedule:
         # runs, or just as one starts, is seen by the harvest; one that the harvest's own handler
         # takes during a run is seen here afterwards.
         self.flag = StopFlag()
+        self._done = threading.Event()
+        self._in_job = False
         self.trigger = build_trigger(settings.schedule.cron, settings.schedule.timezone)
         self.scheduler = BlockingScheduler(
             timezone=settings.schedule.timezone,
@@ -106,20 +109,28 @@ class _Schedule:
 
     # -- stopping -------------------------------------------------------------------------------
 
-    def stop(self, reason: str) -> None:
-        if self.stopping is None:
-            self.stopping = reason
-            log.info("schedule stopping (%s)", reason)
+    def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
+        # Only set the flag: shutting the scheduler down from here could interrupt its job loop
+        # half-way (APScheduler then fails to update a job the shutdown already removed).
+        self.flag.set(signal.Signals(signum).name)
+
+    def _watch(self) -> None:
+        """Shut the scheduler down once the flag is set (a signal, or a harvest that saw one).
+
+        From a thread of its own: shutdown() waits for the scheduler's job-store lock, so it lands
+        between two iterations of the job loop, never inside one.
+        """
+        while not self.flag.wait(0.5):
+            if self._done.is_set():
+                return
+        self.stopping = self.flag.signal_name or "stop requested"
+        if self._in_job:
+            self.stopping += " during a harvest"
+        log.info("schedule stopping (%s)", self.stopping)
         from apscheduler.schedulers.base import STATE_STOPPED
 
         if self.scheduler.state != STATE_STOPPED:
-            # Sets the state and wakes the main loop, which then returns from start().
             self.scheduler.shutdown(wait=False)
-
-    def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
-        name = signal.Signals(signum).name
-        self.flag.set(name)
-        self.stop(name)
 
     # -- the job --------------------------------------------------------------------------------
 
@@ -128,6 +139,13 @@ class _Schedule:
         return _fmt(t) if t else "never"
 
     def job(self) -> None:
+        self._in_job = True
+        try:
+            self._job()
+        finally:
+            self._in_job = False
+
+    def _job(self) -> None:
         if self.flag.is_set():
             return
         from harvester.harvest import run_harvest
@@ -141,6 +159,12 @@ class _Schedule:
             log.error("scheduled harvest failed: %s; retrying at the next scheduled time (%s)",
                       exc, self.next_fire())
             return
+        except KeyboardInterrupt:
+            # A second SIGTERM/SIGINT during the harvest: it stopped at once, without waiting for
+            # the batch in flight (the store's transaction keeps that consistent).
+            log.warning("scheduled harvest abandoned at once on a second signal")
+            self.flag.set("stop requested")
+            return
         except Exception as exc:  # a bug must not end the schedule: log it, try again next time
             log.error("scheduled harvest failed with an internal error: %s: %s; retrying at %s",
                       type(exc).__name__, exc, self.next_fire())
@@ -148,9 +172,12 @@ class _Schedule:
             return
 
         interrupted = report.interrupted or self.flag.is_set()
-        if report.ok:
+        if interrupted:
+            log.info("scheduled harvest interrupted; what it committed is kept and the next run "
+                     "resumes from the checkpoints")
+        elif report.ok:
             log.info("scheduled harvest finished; next run at %s", self.next_fire())
-        elif not interrupted:
+        else:
             log.error("scheduled harvest finished with failures (see the lines above); "
                       "retrying at the next scheduled time (%s)", self.next_fire())
         if self.on_run_done is not None:
@@ -160,8 +187,9 @@ class _Schedule:
                 log.error("after-run step failed: %s: %s", type(exc).__name__, exc)
                 log.debug("traceback of the after-run step", exc_info=True)
         if interrupted:
-            # The harvest's own handler took the SIGTERM/SIGINT that was meant for us as well.
-            self.stop(f"{self.flag.signal_name or 'stop requested'} during a harvest")
+            # The harvest's own handler took the SIGTERM/SIGINT that was meant for us as well and
+            # set the shared flag; the watcher stops the schedule once this job has returned.
+            self.flag.set("stop requested")
 
     # -- running --------------------------------------------------------------------------------
 
@@ -175,13 +203,19 @@ class _Schedule:
         self.scheduler.add_job(self.job, self.trigger, id=JOB_ID, name="ketlit harvest",
                                replace_existing=True, **first)
         previous = {s: signal.signal(s, self._on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+        watcher = threading.Thread(target=self._watch, name="schedule-stop", daemon=True)
+        watcher.start()
         try:
-            log.info("schedule started: cron %r in %s, misfire grace %ss; next run at %s",
-                     sched.cron, sched.timezone, sched.misfire_grace_s, self.next_fire())
+            log.info("schedule started: cron %r in %s, misfire grace %ss", sched.cron,
+                     sched.timezone, sched.misfire_grace_s)
             if reason:
                 log.info("catching up now: %s", reason)
+            else:
+                log.info("up to date; next run at %s", self.next_fire())
             self.scheduler.start()
         finally:
+            self._done.set()
+            watcher.join(timeout=5)
             for s, h in previous.items():
                 signal.signal(s, h)
         log.info("schedule stopped (%s)", self.stopping or "scheduler shut down")
