@@ -10,9 +10,12 @@
   a capital letter after its first character, or any capital unless it opens the title, is
   braced so that styles which lower-case titles keep it: ``{NMDA}``, ``{PTSD}``, ``{COVID-19}``,
   ``{Parkinson's}``. Non-ASCII letters stay UTF-8 (biber, bibtexparser and Zotero read it).
+  PubMed's ASCII dash ("toolkits--a brief overview") is left for TeX to set as the dash it means.
 - ``author``/``editor``: ``Last, First and ...`` (the comma form keeps particles such as
   ``van der Berg`` and compound surnames right); a group author is wrapped in braces so ``and``
   or commas inside it do not split it.
+- ``doi`` and ``url`` are written verbatim (biblatex treats them so; an escaped ``\\_`` would
+  break the link).
 - ``pages`` with ``--`` and PubMed's abbreviated ends expanded; ``month`` as the standard
   ``jan``..``dec`` macros; ``pmid``, ``pmcid``, ``doi``, ``issn``/``isbn``, ``url``, ``language``,
   ``abstract``, ``keywords`` (comma-separated).
@@ -130,6 +133,14 @@ def bibtex_name(author: Author) -> str | None:
     return latex_escape(given) if given else None
 
 
+def _verbatim(value: str | None) -> str | None:
+    """doi and url are verbatim fields (biblatex, the url and doi packages): escaping "_" would
+    print a backslash and break the link. Only braces must go, for BibTeX's brace counting."""
+    if value is None:
+        return None
+    return value.replace("{", "%7B").replace("}", "%7D")
+
+
 class BibtexExporter(Exporter):
     def __init__(self, out: TextIO) -> None:
         super().__init__(out)
@@ -194,12 +205,12 @@ class BibtexExporter(Exporter):
         pages = expand_pages(article.pages)
         if pages:
             fields.append(("pages", latex_escape(pages).replace("-", "--")))
-        add("doi", article.doi)
+        add("doi", _verbatim(article.doi), raw=True)
         add("issn", article.issn if kind == ARTICLE else None)
         add("isbn", article.isbn if kind != ARTICLE else None)
         add("pmid", article.pmid)
         add("pmcid", article.pmcid)
-        add("url", book_url(article) or article.pubmed_url)
+        add("url", _verbatim(book_url(article) or article.pubmed_url), raw=True)
         add("language", ", ".join(article.languages) if article.languages else None)
         add("abstract", article.abstract)
         terms = subject_terms(article)
