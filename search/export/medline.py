@@ -3,7 +3,9 @@
 
 Layout, measured on PubMed's own files: a four-character tag left-justified, ``- ``, the value;
 values wrap at word boundaries so that no line exceeds 87 characters (a word longer than a line
-stays whole), continuation lines indented six spaces; records separated by a blank line.
+stays whole), continuation lines indented six spaces; records separated by a blank line. Only
+tags that readers join across lines are wrapped (TI, AB, AD, MH, JT, SO, ...): Bio.Medline reads
+a continuation of CN, FAU, OT or PT as a second value, so those stay on one line.
 
 Tags in PubMed's order: PMID OWN STAT LR IS VI IP DP TI PG LID AB FAU AU AD AUID CN LA PT DEP TA JT
 MH OTO OT RIN EIN EDAT PMC AID SO; ``TT`` for a vernacular title; books add BTI, ED/FED, PB, PL,
@@ -30,13 +32,22 @@ from search.export.text import nlm_source
 
 LINE_WIDTH = 87
 INDENT = " " * 6
+# Tags whose continuation lines readers join back into one value. Bio.Medline (and tools built
+# the same way) read every continuation line of any other tag as a *new* list item, so a wrapped
+# CN or OT would come back as two group names or keywords: those stay on one line, however long.
+WRAPPED_TAGS = frozenset({
+    "AB", "AD", "CA", "CY", "DA", "DCOM", "DEP", "DP", "EA", "EDAT", "ID", "IP", "IS", "JC", "JID",
+    "JT", "LID", "LR", "MH", "MHDA", "NI", "OWN", "PG", "PL", "PMC", "PMID", "PST", "PUBM", "RF",
+    "SB", "SO", "STAT", "TA", "TI", "TT", "VI", "YR"})
 
 
 def wrap_field(tag: str, value: str) -> list[str]:
-    """One field as PubMed writes it: ``TAG - value`` wrapped at LINE_WIDTH."""
+    """One field as PubMed writes it: ``TAG - value`` wrapped at LINE_WIDTH (WRAPPED_TAGS only)."""
     words = value.split()
     if not words:
         return []
+    if tag not in WRAPPED_TAGS:
+        return [f"{tag:<4}- " + " ".join(words)]
     lines: list[str] = []
     current = f"{tag:<4}- {words[0]}"
     for word in words[1:]:
