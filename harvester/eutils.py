@@ -49,11 +49,15 @@ T = TypeVar("T")
 
 # NCBI: "use HTTP POST when more than about 200 UIDs are given".
 POST_ABOVE_IDS = 200
-# Long topic queries also go by POST: some proxies cut URLs around 2-8 KB.
-POST_ABOVE_URL_CHARS = 2000
+# Long topic queries also go by POST: some proxies refuse URLs longer than 4-8 KB. (200 eight-digit
+# ids take about 2,200 characters once the commas are escaped, so they still fit.)
+POST_ABOVE_URL_CHARS = 4000
 DATETYPES = ("edat", "crdt", "mdat", "pdat")
-# A clean efetch answer that leaves an id out twice means PubMed no longer has it.
-OMISSIONS_BEFORE_MISSING = 2
+# An id left out of an efetch answer is asked for again: the first answer that leaves it out may
+# be a short batch; two more clean answers without it mean PubMed no longer has it. (Counting two
+# omissions in all would report a real record missing whenever two short batches in a row drop
+# it, which at a 20% fault rate happens about once per 20,000 records.)
+OMISSIONS_BEFORE_MISSING = 3
 # Errors a `parse` callable raises on a body it cannot read (harvester.parse.PubMedParseError is
 # a ValueError; lxml's XMLSyntaxError is an LxmlError).
 PARSE_ERRORS: tuple[type[BaseException], ...] = (ValueError, etree.LxmlError, SyntaxError)
@@ -241,8 +245,9 @@ class EutilsClient:
     def fetch_articles(self, ids: Sequence[str],
                        parse: Callable[[bytes], list[Article]]) -> FetchResult:
         """efetch ``ids`` in batches of pubmed.batch_size and check each answer against the ids
-        asked: ids left out are asked again (a short batch is a failure, not "no records"); an id
-        that two clean answers leave out is one PubMed no longer has, reported in ``missing``."""
+        asked: ids left out are asked again with backoff (a short batch is a failure, not "no
+        records"); an id that two re-asks still leave out is one PubMed no longer has, reported in
+        ``missing`` and never asked for again."""
         wanted = list(dict.fromkeys(str(i).strip() for i in ids if str(i).strip()))
         articles: list[Article] = []
         missing: list[str] = []
@@ -321,8 +326,7 @@ class EutilsClient:
 
     def _fatal_message(self, req: EutilsRequest, what: str, verdict: Verdict) -> str:
         if verdict.cap:
-            return (f"{what} failed: PubMed will not list records past its "
-                    f"{self.pubmed.max_results_per_query:,}-record esearch cap "
+            return (f"{what} failed: PubMed will not list records past its esearch cap "
                     f"(retstart {req.param('retstart')}, retmax {req.param('retmax')}): "
                     f"{verdict.reason}; split the date window so each search returns fewer records")
         if verdict.reason.startswith("HTTP 404"):
