@@ -7,7 +7,8 @@ the parser flattens every text-bearing element through :func:`element_text`.
 Conventions (chosen so that what a reader sees is also what a searcher types):
 
 - ``<i>``, ``<b>``, ``<u>`` are dropped, their text kept: ``<i>CACNA1C</i>-related`` ->
-  ``CACNA1C-related``. Text around tags is joined exactly as written, so no space is added or
+  ``CACNA1C-related``. One exception: an underlined ``<`` or ``>`` alone is how PubMed data writes
+  ``≤`` / ``≥`` (``0.4-<u>&lt;</u>4.5`` -> ``0.4-≤4.5``), so it becomes that character. Text around tags is joined exactly as written, so no space is added or
   lost (``A "<i>Blood Relationship"</i> Between`` -> ``A "Blood Relationship" Between``).
 - ``<sub>`` and ``<sup>`` become plain characters in line: ``CO<sub>2</sub>`` -> ``CO2``,
   ``10<sup>-3</sup>`` -> ``10-3``, ``km·h<sup>-1</sup>`` -> ``km·h-1``. Unicode super/subscript
@@ -33,6 +34,7 @@ _MATHML_PREFIX = "{" + MATHML_NS + "}"
 
 # Marks that MathML draws over a base letter as an accent (rate dot, hat, bar, tilde, arrow).
 _ACCENTS = frozenset(".˙·^ˆ¯‾~˜→⃗\u0307\u0302\u0304\u0303")
+_UNDERLINED = {"<": "≤", ">": "≥"}
 _TOKENS = frozenset({"mi", "mn", "mo", "mtext", "ms"})
 _SKIP = frozenset({"annotation", "annotation-xml", "none", "mprescripts", "mspace", "maligngroup",
                    "malignmark"})
@@ -55,7 +57,7 @@ def element_text(el: etree._Element | None) -> str | None:
             return None
         return " ".join(text.split()) or None
     parts: list[str] = []
-    _flatten(el, parts, top=True)
+    _flatten(el, parts)
     return " ".join("".join(parts).split()) or None
 
 
@@ -74,13 +76,16 @@ def _is_mathml(tag: object) -> bool:
                                      or tag == "math")
 
 
-def _flatten(el: etree._Element, parts: list[str], top: bool = False) -> None:
+def _flatten(el: etree._Element, parts: list[str]) -> None:
     if el.text:
         parts.append(el.text)
     for child in el:
         tag = child.tag
         if _is_mathml(tag):
             parts.append(mathml_text(child))
+        elif tag == "u" and len(child) == 0 and (child.text or "").strip() in _UNDERLINED:
+            # publishers underline "<" / ">" to write "≤" / "≥" where the font lacks them
+            parts.append(_UNDERLINED[child.text.strip()])
         elif isinstance(tag, str):
             _flatten(child, parts)
         if child.tail:

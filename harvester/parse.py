@@ -240,62 +240,85 @@ def _pmid(el: etree._Element | None, name: str, record: etree._Element) -> str:
     return pmid
 
 
+def _children(el: etree._Element | None) -> dict[str, list[etree._Element]]:
+    """Children grouped by tag: one pass instead of a find() per field (parsing is hot)."""
+    out: dict[str, list[etree._Element]] = {}
+    if el is not None:
+        for c in el:
+            out.setdefault(c.tag, []).append(c)
+    return out
+
+
+def _one(kids: dict[str, list[etree._Element]], tag: str) -> etree._Element | None:
+    found = kids.get(tag)
+    return found[0] if found else None
+
+
 def _article(rec: etree._Element, name: str) -> Article:
     mc = rec.find("MedlineCitation")
     if mc is None:
         raise PubMedParseError(
             f"{name}: PubmedArticle without MedlineCitation at line {rec.sourceline}")
-    art = mc.find("Article")
+    mck = _children(mc)
+    art = _one(mck, "Article")
     if art is None:
         raise PubMedParseError(f"{name}: MedlineCitation without Article at line {mc.sourceline}")
-    pmid = _pmid(mc.find("PMID"), name, rec)
+    ak = _children(art)
+    pmid = _pmid(_one(mck, "PMID"), name, rec)
     pd = rec.find("PubmedData")
-    journal = art.find("Journal")
-    issue_el = journal.find("JournalIssue") if journal is not None else None
-    pubdate = issue_el.find("PubDate") if issue_el is not None else None
-    pub_year, pub_date = _pub_date(pubdate)
+    pdk = _children(pd)
+    jk = _children(_one(ak, "Journal"))
+    ik = _children(_one(jk, "JournalIssue"))
+    pub_year, pub_date = _pub_date(_one(ik, "PubDate"))
 
-    ids = _article_ids(pd.find("ArticleIdList") if pd is not None else None)
-    doi = None
-    for loc in art.iterfind("ELocationID"):
-        if loc.get("EIdType") == "doi" and loc.get("ValidYN", "Y") != "N":
+    ids = _article_ids(_one(pdk, "ArticleIdList"))
+    doi = pii = None
+    for loc in ak.get("ELocationID", ()):
+        if loc.get("ValidYN", "Y") == "N":
+            continue
+        kind = loc.get("EIdType")
+        if kind == "doi" and doi is None:
             doi = _t(loc)
-            if doi:
-                break
+        elif kind == "pii" and pii is None:
+            pii = _t(loc)
     doi = doi or ids.get("doi")
 
-    issn = _t(journal.find("ISSN")) if journal is not None else None
+    issn = _t(_one(jk, "ISSN"))
     if issn is None:
-        issn = _t(mc.find("MedlineJournalInfo/ISSNLinking"))
+        issn = _t(_one(_children(_one(mck, "MedlineJournalInfo")), "ISSNLinking"))
 
-    title_el = art.find("ArticleTitle")
-    vernacular = _t(art.find("VernacularTitle"))
-    title = element_text(title_el) if title_el is not None else None
+    vernacular = _t(_one(ak, "VernacularTitle"))
+    title = _t(_one(ak, "ArticleTitle"))
 
-    authors = _authors(art.find("AuthorList"))
-    legacy_aff = _t(art.find("Affiliation"))  # 2008 DTD: one affiliation, the first author's
+    authors = _authors(_one(ak, "AuthorList"))
+    legacy_aff = _t(_one(ak, "Affiliation"))  # 2008 DTD: one affiliation, the first author's
     if legacy_aff and authors and not any(a.affiliations for a in authors):
         first = authors[0]
         authors[0] = Author(last=first.last, fore=first.fore, initials=first.initials,
                             collective=first.collective, affiliations=(legacy_aff,),
                             orcid=first.orcid)
 
-    sections = _abstract_sections(art.find("Abstract"))
-    pub_types = [t for t in (_t(p) for p in art.iterfind("PublicationTypeList/PublicationType"))
-                 if t]
-    refs = _comments_corrections(mc)
+    sections = _abstract_sections(_one(ak, "Abstract"))
+    pub_types = [t for ptl in ak.get("PublicationTypeList", ()) for p in ptl if (t := _t(p))]
+    refs = _comments_corrections(mck)
     retraction_pmids = refs.get("RetractionIn", [])
 
-    entrez = _history_date(pd, "entrez") or _history_date(pd, "pubmed") \
-        or _iso_date(mc.find("DateCreated"))
+    history = _one(pdk, "History")
+    entrez = _history_date(history, "entrez") or _history_date(history, "pubmed") \
+        or _iso_date(_one(mck, "DateCreated"))
 
-    pages = _t(art.find("Pagination/MedlinePgn"))
+    pk = _children(_one(ak, "Pagination"))
+    pages = _t(_one(pk, "MedlinePgn"))
     if pages is None:
-        start, end = _t(art.find("Pagination/StartPage")), _t(art.find("Pagination/EndPage"))
+        start, end = _t(_one(pk, "StartPage")), _t(_one(pk, "EndPage"))
         pages = f"{start}-{end}" if start and end else (start or None)
+    if pages is None and not pk:
+        # Online-only journals number articles instead of paging them; with no Pagination the
+        # pii ELocationID is that number ("e42692"), which is what a citation shows as pages.
+        pages = pii
 
     epub = None
-    for ad in art.iterfind("ArticleDate"):
+    for ad in ak.get("ArticleDate", ()):
         if ad.get("DateType", "Electronic") == "Electronic":
             epub = _iso_date(ad)
             if epub:
@@ -307,32 +330,32 @@ def _article(rec: etree._Element, name: str) -> Article:
         abstract=_join_sections(sections),
         abstract_sections=sections,
         authors=authors,
-        journal=_t(journal.find("Title")) if journal is not None else None,
-        journal_iso=_t(journal.find("ISOAbbreviation")) if journal is not None else None,
+        journal=_t(_one(jk, "Title")),
+        journal_iso=_t(_one(jk, "ISOAbbreviation")),
         issn=issn,
-        volume=_t(issue_el.find("Volume")) if issue_el is not None else None,
-        issue=_t(issue_el.find("Issue")) if issue_el is not None else None,
+        volume=_t(_one(ik, "Volume")),
+        issue=_t(_one(ik, "Issue")),
         pages=pages,
         pub_year=pub_year,
         pub_date=pub_date,
         epub_date=epub,
         doi=doi,
         pmcid=ids.get("pmc"),
-        languages=[x for x in (_t(la) for la in art.iterfind("Language")) if x],
+        languages=[x for la in ak.get("Language", ()) if (x := _t(la))],
         publication_types=pub_types,
-        mesh=_mesh(mc.find("MeshHeadingList")),
-        keywords=_keywords(mc),
-        chemicals=[x for x in (_t(c) for c in mc.iterfind("ChemicalList/Chemical/NameOfSubstance"))
-                   if x],
+        mesh=_mesh(_one(mck, "MeshHeadingList")),
+        keywords=_keywords(mck.get("KeywordList", ())),
+        chemicals=[x for cl in mck.get("ChemicalList", ()) for c in cl
+                   for n in c if n.tag == "NameOfSubstance" and (x := _t(n))],
         retracted="Retracted Publication" in pub_types or bool(retraction_pmids),
         retraction_pmids=retraction_pmids,
         concern_pmids=refs.get("ExpressionOfConcernIn", []),
         erratum_pmids=refs.get("ErratumIn", []),
         entrez_date=entrez,
-        revised_date=_iso_date(mc.find("DateRevised")),
+        revised_date=_iso_date(_one(mck, "DateRevised")),
         status=mc.get("Status"),
         vernacular_title=vernacular,
-        other_abstracts=_other_abstracts(mc),
+        other_abstracts=_other_abstracts(mck.get("OtherAbstract", ())),
     )
 
 
@@ -368,7 +391,8 @@ def _book(rec: etree._Element, name: str) -> Article:
     pub_types = [t for t in (_t(p) for p in bd.iterfind("PublicationType")) if t]
     pub_types += [t for t in (_t(p) for p in bd.iterfind("PublicationTypeList/PublicationType"))
                   if t and t not in pub_types]
-    keywords = [k for k in (_t(kw) for kw in bd.iterfind("KeywordList/Keyword")) if k]
+    keywords = _keywords(bd.findall("KeywordList"))
+    history = pbd.find("History") if pbd is not None else None
 
     return Article(
         pmid=pmid,
@@ -386,7 +410,7 @@ def _book(rec: etree._Element, name: str) -> Article:
         publication_types=pub_types,
         keywords=keywords,
         retracted="Retracted Publication" in pub_types,
-        entrez_date=_history_date(pbd, "entrez") or _history_date(pbd, "pubmed"),
+        entrez_date=(_history_date(history, "entrez") or _history_date(history, "pubmed")),
         revised_date=_iso_date(bd.find("DateRevised")),
         status=None,
         vernacular_title=vernacular,
@@ -420,31 +444,38 @@ def _authors(author_list: etree._Element | None) -> list[Author]:
     if author_list is None:
         return []
     out: list[Author] = []
-    for a in author_list.iterfind("Author"):
-        if a.get("ValidYN") == "N":  # a name PubMed keeps only as a record of an error
+    for a in author_list:
+        if a.tag != "Author" or a.get("ValidYN") == "N":  # ValidYN=N: a name kept as an error
             continue
-        affiliations = tuple(x for x in (_t(af) for af in a.iterfind("AffiliationInfo/Affiliation"))
-                             if x)
-        if not affiliations:
-            legacy = _t(a.find("Affiliation"))  # 2013-2014 DTDs put it on the author directly
-            affiliations = (legacy,) if legacy else ()
-        orcid = None
-        for ident in a.iterfind("Identifier"):
-            if (ident.get("Source") or "").upper() == "ORCID":
-                orcid = normalize_orcid(ident.text)
-                if orcid:
-                    break
-        collective = _t(a.find("CollectiveName"))
+        last = fore = initials = collective = orcid = legacy = None
+        affiliations: list[str] = []
+        for c in a:
+            tag = c.tag
+            if tag == "LastName":
+                last = _t(c)
+            elif tag == "ForeName" or tag == "FirstName":
+                fore = fore or _t(c)
+            elif tag == "Initials":
+                initials = _t(c)
+            elif tag == "AffiliationInfo":
+                for af in c:
+                    if af.tag == "Affiliation" and (text := _t(af)):
+                        affiliations.append(text)
+            elif tag == "Identifier":
+                if orcid is None and (c.get("Source") or "").upper() == "ORCID":
+                    orcid = normalize_orcid(c.text)
+            elif tag == "CollectiveName":
+                collective = _t(c)
+            elif tag == "Affiliation":  # 2013-2014 DTDs put it on the author directly
+                legacy = _t(c)
+        if not affiliations and legacy:
+            affiliations.append(legacy)
         if collective:
-            out.append(Author(collective=collective, affiliations=affiliations, orcid=orcid))
-            continue
-        last = _t(a.find("LastName"))
-        fore = _t(a.find("ForeName")) or _t(a.find("FirstName"))
-        initials = _t(a.find("Initials"))
-        if not (last or fore or initials):
-            continue
-        out.append(Author(last=last, fore=fore, initials=initials, affiliations=affiliations,
-                          orcid=orcid))
+            out.append(Author(collective=collective, affiliations=tuple(affiliations),
+                              orcid=orcid))
+        elif last or fore or initials:
+            out.append(Author(last=last, fore=fore, initials=initials,
+                              affiliations=tuple(affiliations), orcid=orcid))
     return out
 
 
@@ -478,9 +509,9 @@ def _join_sections(sections: list[tuple[str | None, str]]) -> str | None:
     return "\n".join(f"{label}: {text}" if label else text for label, text in sections)
 
 
-def _other_abstracts(mc: etree._Element) -> list[tuple[str | None, str]]:
+def _other_abstracts(others: list[etree._Element] | tuple[()]) -> list[tuple[str | None, str]]:
     out: list[tuple[str | None, str]] = []
-    for oa in mc.iterfind("OtherAbstract"):
+    for oa in others:
         text = _join_sections(_abstract_sections(oa))
         if text:
             out.append((oa.get("Language"), text))
@@ -491,36 +522,42 @@ def _mesh(mesh_list: etree._Element | None) -> list[MeshHeading]:
     if mesh_list is None:
         return []
     out: list[MeshHeading] = []
-    for mh in mesh_list.iterfind("MeshHeading"):
-        d = mh.find("DescriptorName")
-        descriptor = _t(d)
-        if not descriptor:
-            continue
-        quals = tuple((q_text, q.get("MajorTopicYN") == "Y")
-                      for q in mh.iterfind("QualifierName") if (q_text := _t(q)))
-        out.append(MeshHeading(descriptor=descriptor, major=d.get("MajorTopicYN") == "Y",
-                               qualifiers=quals))
+    for mh in mesh_list:
+        descriptor = None
+        major = False
+        quals: list[tuple[str, bool]] = []
+        for c in mh:
+            if c.tag == "DescriptorName":
+                descriptor = _t(c)
+                major = c.get("MajorTopicYN") == "Y"
+            elif c.tag == "QualifierName" and (q := _t(c)):
+                quals.append((q, c.get("MajorTopicYN") == "Y"))
+        if descriptor:
+            out.append(MeshHeading(descriptor=descriptor, major=major, qualifiers=tuple(quals)))
     return out
 
 
-def _keywords(mc: etree._Element) -> list[str]:
+def _keywords(keyword_lists: list[etree._Element] | tuple[()]) -> list[str]:
     out: list[str] = []
-    for kw in mc.iterfind("KeywordList/Keyword"):
-        text = _t(kw)
-        if text and text not in out:
-            out.append(text)
+    for kl in keyword_lists:
+        for kw in kl:
+            if kw.tag == "Keyword" and (text := _t(kw)) and text not in out:
+                out.append(text)
     return out
 
 
-def _comments_corrections(mc: etree._Element) -> dict[str, list[str]]:
+def _comments_corrections(mck: dict[str, list[etree._Element]]) -> dict[str, list[str]]:
     refs: dict[str, list[str]] = {}
-    for cc in mc.iterfind("CommentsCorrectionsList/CommentsCorrections"):
-        kind = cc.get("RefType")
-        pmid = _t(cc.find("PMID"))
-        if kind and pmid:
-            bucket = refs.setdefault(kind, [])
-            if pmid not in bucket:
-                bucket.append(pmid)
+    for ccl in mck.get("CommentsCorrectionsList", ()):
+        for cc in ccl:
+            kind = cc.get("RefType")
+            if not kind:
+                continue
+            for c in cc:
+                if c.tag == "PMID" and (pmid := _t(c)):
+                    bucket = refs.setdefault(kind, [])
+                    if pmid not in bucket:
+                        bucket.append(pmid)
     return refs
 
 
@@ -538,22 +575,29 @@ def _iso_date(el: etree._Element | None) -> str | None:
     """YYYY-MM-DD (or YYYY-MM / YYYY when PubMed gives no day / month) of a Year/Month/Day element."""
     if el is None:
         return None
-    year = _t(el.find("Year"))
+    year = month_text = day = None
+    for c in el:
+        tag = c.tag
+        if tag == "Year":
+            year = _t(c)
+        elif tag == "Month":
+            month_text = _t(c)
+        elif tag == "Day":
+            day = _t(c)
     if not year or not year.isdigit():
         return None
-    month = _month_number(_t(el.find("Month")))
+    month = _month_number(month_text)
     if month is None:
         return year
-    day = _t(el.find("Day"))
     if not day or not day.isdigit() or not 1 <= int(day) <= 31:
         return f"{year}-{month:02d}"
     return f"{year}-{month:02d}-{int(day):02d}"
 
 
-def _history_date(pd: etree._Element | None, status: str) -> str | None:
-    if pd is None:
+def _history_date(history: etree._Element | None, status: str) -> str | None:
+    if history is None:
         return None
-    for d in pd.iterfind("History/PubMedPubDate"):
+    for d in history:
         if d.get("PubStatus") == status:
             return _iso_date(d)
     return None
