@@ -117,13 +117,19 @@ def api_similar(request: Request, pmid: PmidPath,
 @router.get("/new", response_model=ResultList, responses=_ERRORS,
             summary="Records new to the index since the previous harvest (or a date)")
 def api_new(request: Request,
-            since: Annotated[date | None, Query(description="YYYY-MM-DD; default: the previous "
-                                                "harvest")] = None,
+            since: Annotated[str | None, Query(
+                pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", examples=["2025-01-31"],
+                description="YYYY-MM-DD; default: the previous harvest")] = None,
             topic: Annotated[str | None, Query(description="Only this topic")] = None) -> Any:
     from search.searcher import open_searcher
 
+    # A str with a pattern rather than `date`: pydantic would also take "0" (a Unix time).
+    try:
+        day = date.fromisoformat(since) if since else None
+    except ValueError:
+        raise UsageError(f"since: {since!r} is not a calendar date (YYYY-MM-DD)") from None
     with open_searcher(_settings(request)) as searcher:
-        return searcher.new_records(since=since, topic=topic or None).to_json(short=True)
+        return searcher.new_records(since=day, topic=topic or None).to_json(short=True)
 
 
 @router.get("/stats", response_model=Stats, responses=_ERRORS,

@@ -37,7 +37,11 @@ def openapi_content() -> dict[str, Any]:
     """The 200 response's media types, one per export format, for /openapi.json."""
     content: dict[str, Any] = {}
     for media_type, _ext in formats().values():
-        content.setdefault(media_type.split(";")[0].strip(), {"schema": {"type": "string"}})
+        base = media_type.split(";")[0].strip()
+        # CSL-JSON is JSON (an array of CSL items); clients and validators parse it as such.
+        schema: dict[str, Any] = ({"type": "array", "items": {"type": "object"}}
+                                  if base.endswith("json") else {"type": "string"})
+        content.setdefault(base, {"schema": schema})
     return content
 
 
