@@ -44,6 +44,29 @@ def _active(filters: dict[str, Any] | None) -> dict[str, Any]:
     return {k: v for k, v in (filters or {}).items() if v not in (None, False, (), [], "")}
 
 
+def _normalised(settings: Any, filters: dict[str, Any]) -> dict[str, Any]:
+    """Filters as the searcher reads them, for matching Articles outside the index: friendly
+    publication-type and language names through the search vocabulary ("rct" -> "Randomized
+    Controlled Trial", "english" -> "eng"), and unknown topics refused with the same message."""
+    from search.vocabulary import load_vocabulary
+
+    out = dict(filters)
+    configured = getattr(settings, "topics", None) or {}
+    unknown = [t for t in out.get("topics", ()) if configured and t not in configured]
+    if unknown:
+        raise UsageError(f"--topic: no topic named {unknown[0]!r} "
+                         f"(configured: {', '.join(configured)})")
+    if out.get("year_from") is not None and out.get("year_to") is not None \
+            and out["year_from"] > out["year_to"]:
+        raise UsageError(f"--from {out['year_from']} is after --to {out['year_to']}")
+    vocab = load_vocabulary()
+    if out.get("types"):
+        out["types"] = [vocab.publication_type(t) for t in out["types"]]
+    if out.get("languages"):
+        out["languages"] = [vocab.language(la) for la in out["languages"]]
+    return out
+
+
 def _matches(article: Article, f: dict[str, Any]) -> bool:
     """The search filters applied to one Article (for --pmids lists and query-less exports)."""
     topics = f.get("topics")
@@ -216,11 +239,11 @@ def export_selection(settings: Any, *, fmt: str, query: str | None = None,
     try:
         if pmid_list is not None:
             _check_present(store, pmid_list)
-            articles = iter_articles(store, pmid_list, active)
+            articles = iter_articles(store, pmid_list, _normalised(settings, active))
         elif query:
             articles = iter_articles(store, _query_pmids(settings, query, sort, active))
         else:
-            articles = iter_articles(store, _all_pmids(store, active, sort))
+            articles = iter_articles(store, _all_pmids(store, _normalised(settings, active), sort))
         if output is not None:
             return _write_atomically(output, fmt, articles)
         return _write_stdout(fmt, articles)

@@ -48,7 +48,9 @@ LONG_ABSTRACT = "\n".join(
 @cache
 def hard_cases() -> tuple[Article, ...]:
     """One record per hard case of issue 5 point 3 (derived from real records where possible)."""
-    base = by_pmid("20729678")  # Coar & Sewell 2010, Nurse Educ; MedlineDate "2010 Sep-Oct"
+    # Coar & Sewell 2010, MedlineDate "2010 Sep-Oct". Its XML has no ISOAbbreviation, only
+    # MedlineTA, which the Article does not keep: give it the abbreviation PubMed cites.
+    base = dataclasses.replace(by_pmid("20729678"), journal_iso="Nurse Educ")
     cases = [
         dataclasses.replace(  # retracted, with its notice
             base, pmid="90000001", retracted=True, retraction_pmids=["90000099"],
