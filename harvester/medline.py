@@ -1,0 +1,310 @@
+"""MEDLINE tagged text (efetch ``rettype=medline``, PubMed's "Citation manager" ``.nbib``) -> Article.
+
+Bio.Medline reads each record into a dict of tags. That dict loses one thing the Article needs:
+which ``AD`` (affiliation) and ``AUID`` (ORCID) line belongs to which author, and where a group
+author (``CN``) stands in the author list. So the lines of each record are also scanned in order
+for the author block; everything else comes from Bio.Medline.
+
+The result matches what :mod:`harvester.parse` makes of the same record in XML wherever MEDLINE
+carries the information: abstract sections are recovered from the inline ``LABEL:`` headings
+PubMed writes into ``AB``; dates become ISO; the MeSH ``*`` marks become major-topic flags.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from Bio import Medline
+
+from harvester.parse import PubMedParseError, normalize_orcid
+from index.article import Article, Author, MeshHeading
+
+_YEAR_RE = re.compile(r"(?<!\d)(\d{4})(?!\d)")
+_ISSN_RE = re.compile(r"(\d{4}-\d{3}[\dXx])\s*(?:\(([^)]*)\))?")
+_ID_RE = re.compile(r"^(.*\S)\s*\[([^\]]+)\]\s*$")
+_PMID_IN_REF = re.compile(r"PMID:\s*(\d+)")
+# PubMed writes structured-abstract headings into AB as upper-case "LABEL: " at sentence starts.
+_SECTION_RE = re.compile(r"(?:(?<=^)|(?<=[.?!)\]]\s))([A-Z][A-Z0-9 ,&/()'-]{1,60}[A-Z)]):\s")
+_AUTHOR_TAGS = ("FAU", "AU", "CN", "AD", "AUID", "FED", "ED")
+
+MedlineSource = str | os.PathLike[str] | IO[str]
+
+
+def iter_medline(source: MedlineSource) -> Iterator[Article]:
+    """Every record of a MEDLINE/.nbib text, one Article each, streaming record by record.
+
+    ``source`` is a path (``.gz`` decompressed) or a text file object. A record without a PMID
+    raises :class:`harvester.parse.PubMedParseError` naming its line.
+    """
+    if isinstance(source, str | os.PathLike):
+        path = Path(source)
+        try:
+            opener = gzip.open if path.suffix == ".gz" else open
+            raw = opener(path, "rt", encoding="utf-8-sig", errors="replace")  # noqa: SIM115
+        except OSError as exc:
+            raise PubMedParseError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        with raw:
+            yield from _iterate(raw, str(path))
+    elif hasattr(source, "read"):
+        if isinstance(source, io.BufferedIOBase | io.RawIOBase):
+            source = io.TextIOWrapper(source, encoding="utf-8-sig", errors="replace")
+        yield from _iterate(source, str(getattr(source, "name", "stream")))
+    else:
+        raise TypeError(f"iter_medline takes a path or a text file, not {type(source).__name__}")
+
+
+def _iterate(lines: Iterable[str], name: str) -> Iterator[Article]:
+    for start_line, record_lines in _records(lines):
+        records = list(Medline.parse(record_lines))
+        if not records:
+            continue
+        pmid = (records[0].get("PMID") or "").strip()
+        if not pmid:
+            raise PubMedParseError(f"{name}: MEDLINE record without a PMID at line {start_line}")
+        yield _article(records[0], record_lines)
+
+
+def _records(lines: Iterable[str]) -> Iterator[tuple[int, list[str]]]:
+    """Lines of each record. Records end at a blank line, or where a new "PMID-" line starts
+    (some exports run records together)."""
+    current: list[str] = []
+    start = 0
+    for number, line in enumerate(lines, 1):
+        line = line.lstrip("\ufeff")
+        if not line.strip():
+            if current:
+                yield start, current + ["\n"]
+                current = []
+            continue
+        if line.startswith("PMID-") and current:
+            yield start, current + ["\n"]
+            current = []
+        if not current:
+            start = number
+        current.append(line if line.endswith("\n") else line + "\n")
+    if current:
+        yield start, current + ["\n"]
+
+
+# -- one record -----------------------------------------------------------------------------------
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, list):
+        value = " ".join(value)
+    value = " ".join(str(value).split())
+    return value or None
+
+
+def _list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    items = value if isinstance(value, list) else [value]
+    return [t for t in (" ".join(str(v).split()) for v in items) if t]
+
+
+def _tagged_ids(values: list[str]) -> dict[str, str]:
+    """["10.1/x [doi]", "S0-1 [pii]"] -> {"doi": "10.1/x", "pii": "S0-1"} (first of each)."""
+    out: dict[str, str] = {}
+    for v in values:
+        m = _ID_RE.match(v)
+        if m:
+            out.setdefault(m.group(2).strip().lower(), m.group(1).strip())
+    return out
+
+
+def _iso(value: str | None) -> str | None:
+    """"20230517" or "2023/05/17 13:10" -> "2023-05-17"."""
+    if not value:
+        return None
+    digits = re.sub(r"\D", "", value.split(" ")[0])
+    if len(digits) >= 8:
+        return f"{digits[:4]}-{digits[4:6]}-{digits[6:8]}"
+    if len(digits) == 6:
+        return f"{digits[:4]}-{digits[4:6]}"
+    if len(digits) == 4:
+        return digits
+    return None
+
+
+def _sections(abstract: str | None) -> list[tuple[str | None, str]]:
+    if not abstract:
+        return []
+    marks = list(_SECTION_RE.finditer(abstract))
+    if not marks or marks[0].start() != 0:
+        # no heading, or text before the first one: an unstructured abstract that happens to
+        # contain an upper-case word and a colon
+        return [(None, abstract)]
+    sections: list[tuple[str | None, str]] = []
+    for i, m in enumerate(marks):
+        end = marks[i + 1].start() if i + 1 < len(marks) else len(abstract)
+        text = abstract[m.end():end].strip()
+        if text:
+            sections.append((m.group(1).strip(), text))
+    return sections
+
+
+def _mesh(values: list[str]) -> list[MeshHeading]:
+    out: list[MeshHeading] = []
+    for v in values:
+        parts = [p.strip() for p in v.split("/")]
+        descriptor = parts[0]
+        major = descriptor.startswith("*")
+        quals = tuple((q.lstrip("*"), q.startswith("*")) for q in parts[1:] if q.lstrip("*"))
+        if descriptor.lstrip("*"):
+            out.append(MeshHeading(descriptor=descriptor.lstrip("*"), major=major,
+                                   qualifiers=quals))
+    return out
+
+
+def _chemical(value: str) -> str:
+    """RN "0 (Cytochrome c Group)" / "EC 1.1.1.1 (Alcohol Dehydrogenase)" -> the name."""
+    at = value.find(" (")
+    if at >= 0 and value.endswith(")"):
+        return value[at + 2:-1].strip()
+    return value.strip()
+
+
+def _ref_pmids(values: list[str]) -> list[str]:
+    out: list[str] = []
+    for v in values:
+        for pmid in _PMID_IN_REF.findall(v):
+            if pmid not in out:
+                out.append(pmid)
+    return out
+
+
+def _people(lines: list[str]) -> tuple[list[Author], list[Author]]:
+    """(authors, editors) in the order the record lists them, each with its own AD/AUID lines."""
+    fields: list[tuple[str, str]] = []
+    for line in lines:
+        if line.startswith("      "):  # continuation of the previous field
+            if fields:
+                tag, value = fields[-1]
+                fields[-1] = (tag, f"{value} {line.strip()}")
+            continue
+        tag = line[:4].rstrip()
+        if tag in _AUTHOR_TAGS:
+            fields.append((tag, line[6:].strip()))
+        else:
+            fields.append(("", ""))  # a field we skip, but continuations must not join onto AD
+
+    authors: list[dict[str, Any]] = []
+    editors: list[dict[str, Any]] = []
+    orphan_affiliations: list[str] = []
+    current: dict[str, Any] | None = None
+    for tag, value in fields:
+        if not tag or not value:
+            continue
+        if tag in ("FAU", "FED"):
+            target = authors if tag == "FAU" else editors
+            last, _, fore = value.partition(",")
+            current = {"last": last.strip() or None, "fore": fore.strip() or None,
+                       "initials": None, "collective": None, "aff": [], "orcid": None,
+                       "short": False}
+            target.append(current)
+        elif tag in ("AU", "ED"):
+            target = authors if tag == "AU" else editors
+            if current is not None and any(p is current for p in target) and not current["short"]:
+                current["short"] = True
+                last = current["last"] or ""
+                if value.startswith(last):
+                    current["initials"] = value[len(last):].strip() or None
+            else:  # an old record with only the short form
+                last, _, initials = value.rpartition(" ")
+                current = {"last": last or value, "fore": None,
+                           "initials": initials if last else None, "collective": None,
+                           "aff": [], "orcid": None, "short": True}
+                target.append(current)
+        elif tag == "CN":
+            current = {"last": None, "fore": None, "initials": None, "collective": value,
+                       "aff": [], "orcid": None, "short": True}
+            authors.append(current)
+        elif tag == "AD":
+            if current is None:
+                orphan_affiliations.append(value)  # pre-2014 records: one AD before any author
+            else:
+                current["aff"].append(value)
+        elif tag == "AUID" and current is not None and value.upper().startswith("ORCID"):
+            current["orcid"] = current["orcid"] or normalize_orcid(value)
+    if orphan_affiliations and authors and not authors[0]["aff"]:
+        authors[0]["aff"] = orphan_affiliations
+
+    def build(people: list[dict[str, Any]]) -> list[Author]:
+        return [Author(last=p["last"], fore=p["fore"], initials=p["initials"],
+                       collective=p["collective"], affiliations=tuple(p["aff"]),
+                       orcid=p["orcid"]) for p in people]
+
+    return build(authors), build(editors)
+
+
+def _article(rec: Any, lines: list[str]) -> Article:
+    pmid = rec["PMID"].strip()
+    authors, editors = _people(lines)
+    lid = _tagged_ids(_list(rec.get("LID")))
+    aid = _tagged_ids(_list(rec.get("AID")))
+    issns = _ISSN_RE.findall(_text(rec.get("IS")) or "")
+    issn = next((n for n, kind in issns if kind.lower() != "linking"), None) or \
+        (issns[0][0] if issns else None)
+    dp = _text(rec.get("DP"))
+    year = _YEAR_RE.search(dp) if dp else None
+    abstract_text = _text(rec.get("AB"))
+    sections = _sections(abstract_text)
+    pub_types = _list(rec.get("PT"))
+    retraction_pmids = _ref_pmids(_list(rec.get("RIN")))
+    book_title = _text(rec.get("BTI"))
+    is_book = bool(book_title or rec.get("ISBN"))
+    title = _text(rec.get("TI")) or _text(rec.get("TT")) or book_title
+    other = _list(rec.get("OAB"))
+    other_langs = _list(rec.get("OABL"))
+    pages = _text(rec.get("PG")) or lid.get("pii")
+
+    return Article(
+        pmid=pmid,
+        title=title,
+        abstract="\n".join(f"{lab}: {t}" if lab else t for lab, t in sections) or None,
+        abstract_sections=sections,
+        authors=authors,
+        journal=None if is_book else _text(rec.get("JT")),
+        journal_iso=None if is_book else _text(rec.get("TA")),
+        issn=issn,
+        volume=_text(rec.get("VI")),
+        issue=_text(rec.get("IP")),
+        pages=pages,
+        pub_year=int(year.group(1)) if year else None,
+        pub_date=dp,
+        epub_date=_iso(_text(rec.get("DEP"))),
+        doi=lid.get("doi") or aid.get("doi"),
+        pmcid=_text(rec.get("PMC")),
+        languages=_list(rec.get("LA")),
+        publication_types=pub_types,
+        mesh=_mesh(_list(rec.get("MH"))),
+        keywords=list(dict.fromkeys(_list(rec.get("OT")))),
+        chemicals=[_chemical(v) for v in _list(rec.get("RN"))],
+        retracted="Retracted Publication" in pub_types or bool(retraction_pmids),
+        retraction_pmids=retraction_pmids,
+        concern_pmids=_ref_pmids(_list(rec.get("ECI"))),
+        erratum_pmids=_ref_pmids(_list(rec.get("EIN"))),
+        entrez_date=_iso(_text(rec.get("EDAT"))) or _iso(_text(rec.get("CRDT")))
+        or _iso(_text(rec.get("DA"))),
+        revised_date=_iso(_text(rec.get("LR"))),
+        status=_text(rec.get("STAT")),
+        vernacular_title=_text(rec.get("TT")),
+        other_abstracts=[(other_langs[i] if i < len(other_langs) else None, t)
+                         for i, t in enumerate(other)],
+        record_type="book" if is_book else "article",
+        book_title=book_title,
+        publisher=_text(rec.get("PB")) if is_book else None,
+        publisher_location=_text(rec.get("PL")) if is_book else None,
+        isbn=_list(rec.get("ISBN"))[0] if rec.get("ISBN") else None,
+        editors=editors,
+        bookaccession=aid.get("bookaccession") or lid.get("bookaccession"),
+    )
