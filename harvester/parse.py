@@ -221,7 +221,7 @@ def _iterate(stream: Any, name: str) -> Iterator[Article | DeletedCitations]:
 
 
 def _t(el: etree._Element | None) -> str | None:
-    """Stripped plain text of a simple element, None when absent or empty."""
+    """Plain text of an element, whitespace normalized; None when absent or empty."""
     if el is None:
         return None
     if len(el):
@@ -229,8 +229,7 @@ def _t(el: etree._Element | None) -> str | None:
     text = el.text
     if text is None:
         return None
-    text = text.strip()
-    return text or None
+    return " ".join(text.split()) or None
 
 
 def _pmid(el: etree._Element | None, name: str, record: etree._Element) -> str:
@@ -459,8 +458,14 @@ def _authors(author_list: etree._Element | None) -> list[Author]:
                 initials = _t(c)
             elif tag == "AffiliationInfo":
                 for af in c:
-                    if af.tag == "Affiliation" and (text := _t(af)):
-                        affiliations.append(text)
+                    if af.tag == "Affiliation":
+                        text = af.text
+                        if len(af):
+                            text = element_text(af)
+                        elif text is not None:
+                            text = " ".join(text.split())
+                        if text:
+                            affiliations.append(text)
             elif tag == "Identifier":
                 if orcid is None and (c.get("Source") or "").upper() == "ORCID":
                     orcid = normalize_orcid(c.text)
@@ -527,10 +532,12 @@ def _mesh(mesh_list: etree._Element | None) -> list[MeshHeading]:
         major = False
         quals: list[tuple[str, bool]] = []
         for c in mh:
-            if c.tag == "DescriptorName":
-                descriptor = _t(c)
+            # MeSH names never carry markup: read .text directly (this loop is hot)
+            tag = c.tag
+            if tag == "DescriptorName":
+                descriptor = (c.text or "").strip() or None
                 major = c.get("MajorTopicYN") == "Y"
-            elif c.tag == "QualifierName" and (q := _t(c)):
+            elif tag == "QualifierName" and (q := (c.text or "").strip()):
                 quals.append((q, c.get("MajorTopicYN") == "Y"))
         if descriptor:
             out.append(MeshHeading(descriptor=descriptor, major=major, qualifiers=tuple(quals)))

@@ -761,3 +761,24 @@ def test_agrees_with_zotero(case: str) -> None:
         if z["itemType"] == "book":
             assert a.isbn == z["ISBN"] and a.publisher == z["publisher"]
             assert a.publisher_location == z["place"] and a.bookaccession == z["callNumber"]
+
+
+def test_records_in_recorded_http_exchanges_parse() -> None:
+    # The biocommons VCR cassettes hold 6 more real efetch answers (MANIFEST), as YAML strings.
+    import yaml
+
+    cassettes = EUTILS / "biocommons-eutils" / "tests" / "data" / "cassettes"
+    found: dict[str, Article] = {}
+    for path in sorted(cassettes.iterdir()):
+        for exchange in yaml.safe_load(path.read_text(encoding="utf-8"))["interactions"]:
+            request, response = exchange["request"], exchange["response"]
+            if not request["uri"].endswith("efetch.fcgi") or "db=pubmed" not in request["body"]:
+                continue
+            asked = re.search(r"(?:^|&)id=([\d,]+)", request["body"]).group(1).split(",")
+            articles = parse_articles(response["body"]["string"].encode("utf-8"))
+            assert [a.pmid for a in articles] == asked
+            found.update((a.pmid, a) for a in articles)
+    assert sorted(found, key=int) == ["1234567", "20412080", "22351513", "22528466", "23121403",
+                                      "29915538"]
+    assert found["20412080"].title == "The human phenotype ontology."
+    assert found["20412080"].journal == "Clinical genetics"
