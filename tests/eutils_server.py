@@ -738,6 +738,12 @@ class _Handler(BaseHTTPRequestHandler):
     server: _HTTPServer
     timeout = 15  # idle keep-alive connections are closed after this
 
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in separate writes; without NODELAY, Nagle's algorithm and the
+        # client's delayed ACK add 40 ms to every small answer.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         pass  # the request log is the server's, not stderr
 
@@ -842,6 +848,7 @@ class EutilsServer:
         self._history: dict[str, _History] = {}
         self._stop = threading.Event()
         self._httpd: _HTTPServer | None = None
+        self._bound_port: int | None = None
         self._thread: threading.Thread | None = None
         self.set_faults(fault_rate, faults)
 
@@ -849,6 +856,7 @@ class EutilsServer:
     def start(self) -> EutilsServer:
         self._httpd = _HTTPServer((self.host, self._port), _Handler)
         self._httpd.owner = self
+        self._bound_port = self._httpd.server_address[1]
         self._thread = threading.Thread(target=self._httpd.serve_forever,
                                         kwargs={"poll_interval": 0.1}, daemon=True,
                                         name="eutils-server")
@@ -870,8 +878,10 @@ class EutilsServer:
 
     @property
     def port(self) -> int:
-        assert self._httpd is not None, "server not started"
-        return self._httpd.server_address[1]
+        """The bound port; still known after stop() so tests can point a client at a dead
+        server."""
+        assert self._bound_port is not None, "server not started"
+        return self._bound_port
 
     @property
     def base_url(self) -> str:
