@@ -3,21 +3,22 @@
 Every PubmedArticle/PubmedBookArticle of ../shared/data/pubmed/efetch-xml is replicated under new
 PMIDs into one in-memory PubmedArticleSet (and a gzip file), then parsed three ways in the same run:
 a bare lxml.iterparse walk that only clears elements (the baseline: the cost of reading the XML),
-iter_pubmed from bytes, and iter_pubmed from a .gz path. Prints records/s and peak memory (RSS
-growth is measured by parsing 1/4 of the set and the full set: constant memory means equal peaks).
+iter_pubmed from bytes, and iter_pubmed from a .gz path. Prints records/s and peak memory (the
+max RSS of a fresh process streaming 1/4 of the set and the full set: constant memory means equal
+peaks) and writes them to the "parse" section of bench/README.md.
 
-    python bench/bench_parse.py [--records 20000]
+    python bench/bench_parse.py [--records 20000] [--no-write]
 """
 
 from __future__ import annotations
 
 import argparse
 import gzip
-import resource
+import os
+import subprocess
 import sys
 import tempfile
 import time
-import tracemalloc
 from pathlib import Path
 
 from lxml import etree
@@ -77,21 +78,40 @@ def count(source) -> int:
     return sum(1 for _ in iter_pubmed(source))
 
 
-def peak_python_bytes(source) -> int:
-    tracemalloc.start()
-    count(source)
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    return peak
+def child_peak_rss_mb(path: Path) -> tuple[int, float]:
+    """Stream ``path`` through iter_pubmed in a fresh process; (records, its max RSS in MB)."""
+    code = (f"import resource, sys; sys.path.insert(0, {str(REPO)!r}); "
+            "from harvester.parse import iter_pubmed; "
+            "n = sum(1 for _ in iter_pubmed(sys.argv[1])); "
+            "print(n, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True,
+                         check=True).stdout.split()
+    return int(out[0]), int(out[1]) / 1024
+
+
+def write_section(text: str) -> None:
+    readme = REPO / "bench" / "README.md"
+    begin, end = "<!-- section: parse -->", "<!-- /section: parse -->"
+    block = f"{begin}\n{text.rstrip()}\n{end}"
+    current = readme.read_text(encoding="utf-8") if readme.exists() else "# Benchmarks\n"
+    if begin in current and end in current:
+        head, rest = current.split(begin, 1)
+        current = head + block + rest.split(end, 1)[1]
+    else:
+        current = current.rstrip() + "\n\n" + block + "\n"
+    readme.write_text(current, encoding="utf-8")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--records", type=int, default=20_000)
-    n = ap.parse_args().records
+    ap.add_argument("--no-write", action="store_true", help="print only, leave bench/README.md")
+    args = ap.parse_args()
+    n = args.records
     records = real_records()
     data = build(records, n)
-    print(f"{len(records)} real records replicated to {n} ({len(data) / 1e6:.1f} MB XML)")
+    lines = [f"{len(records)} real records replicated under new PMIDs to {n} "
+             f"({len(data) / 1e6:.0f} MB of XML)"]
 
     with tempfile.TemporaryDirectory() as tmp:
         gz = Path(tmp) / "set.xml.gz"
@@ -103,18 +123,30 @@ def main() -> None:
         np_, tp = timed(count, data)
         ng, tg = timed(count, gz)
         assert nb == np_ == ng == n, (nb, np_, ng, n)
-        print(f"baseline lxml iterparse (no field extraction): {nb / tb:8.0f} records/s")
-        print(f"iter_pubmed from bytes:                        {np_ / tp:8.0f} records/s")
-        print(f"iter_pubmed from .xml.gz path:                 {ng / tg:8.0f} records/s")
-        print(f"iter_pubmed / baseline:                        {tb / tp:8.2f}")
-        # Peak traced Python+lxml allocations while streaming a file: constant memory means the
-        # peak for n records is about the peak for n/4.
-        p_small = peak_python_bytes(small_gz)
-        p_full = peak_python_bytes(gz)
-        print(f"peak traced memory streaming {n // 4:>6} records: {p_small / 1e6:6.2f} MB")
-        print(f"peak traced memory streaming {n:>6} records: {p_full / 1e6:6.2f} MB")
-    print(f"process max RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3:.0f} MB "
-          f"(includes the in-memory test document)")
+        n_small, rss_small = child_peak_rss_mb(small_gz)
+        n_full, rss_full = child_peak_rss_mb(gz)
+        assert (n_small, n_full) == (n // 4, n)
+    load = os.getloadavg()[0]
+    lines += [
+        "",
+        "| measure | value |",
+        "|---|---|",
+        f"| baseline: bare lxml iterparse, no field extraction | {nb / tb:,.0f} records/s |",
+        f"| iter_pubmed from bytes (an efetch answer) | {np_ / tp:,.0f} records/s |",
+        f"| iter_pubmed from a .xml.gz path (ingest) | {ng / tg:,.0f} records/s |",
+        f"| iter_pubmed / baseline | {tb / tp:.2f} |",
+        f"| peak RSS streaming {n // 4:,} records from .xml.gz | {rss_small:.0f} MB |",
+        f"| peak RSS streaming {n:,} records from .xml.gz | {rss_full:.0f} MB |",
+        "",
+        f"Target: at least 3,000 records/s. Load average during the run: {load:.1f} on "
+        f"{os.cpu_count()} CPUs. Peak RSS is the whole Python process (interpreter, lxml, "
+        "the parser); equal peaks for n/4 and n records mean memory does not grow with the file.",
+    ]
+    text = "\n".join(lines)
+    print(text)
+    if not args.no_write:
+        write_section("## Parse (harvester.parse.iter_pubmed)\n\n`python bench/bench_parse.py "
+                      f"--records {n}` ({time.strftime('%Y-%m-%d')})\n\n" + text)
 
 
 if __name__ == "__main__":
