@@ -5,8 +5,8 @@ Three layers, kept apart so each can be read (and tested) on its own:
 - request building (``build_esearch``, ``build_efetch``): pure functions from settings and
   arguments to an ``EutilsRequest`` (method, url, params); ``tool``, ``email`` and ``api_key`` go
   into every request, and more than 200 ids go in a POST body, as NCBI asks;
-- ``EutilsClient._transport``: the one function that does network I/O (after the shared rate
-  limiter lets it);
+- ``EutilsClient._send``: the one function that does network I/O (``_transport`` runs it after
+  the shared rate limiter lets it, in a way a stop request can abandon);
 - ``EutilsClient._call``: the retry loop, which judges every answer with harvester.retry's policy
   and runs the caller's parser *inside* the loop, so a truncated or malformed body is asked again
   like any other bad answer and never reaches the caller as data.
@@ -30,6 +30,7 @@ from lxml import etree
 
 from harvester.ratelimit import RateLimiter
 from harvester.retry import (
+    STOP_SLICE_S,
     Interrupted,
     RetryPolicy,
     Verdict,
@@ -280,11 +281,38 @@ class EutilsClient:
                     round_no += 1
         return FetchResult(articles=articles, missing=missing)
 
-    # -- the one function that does network I/O --
+    # -- network I/O --
     def _transport(self, req: EutilsRequest) -> _Answer:
+        """Wait for the rate limiter, then send. With ``should_stop``, the request runs in a helper
+        thread so that a stop is obeyed within a fraction of a second even while NCBI is slow to
+        answer (a read can otherwise block for pubmed.timeout_s); the abandoned request ends on
+        its own at the timeout."""
         self.limiter.wait(self.should_stop)
         with self._count_lock:
             self.requests_made += 1
+        if self.should_stop is None:
+            return self._send(req)
+        box: dict[str, object] = {}
+        done = threading.Event()
+
+        def run() -> None:
+            try:
+                box["answer"] = self._send(req)
+            except BaseException as exc:  # handed to the waiting thread, which re-raises it
+                box["error"] = exc
+            finally:
+                done.set()
+
+        threading.Thread(target=run, name=f"eutils-{req.endpoint}", daemon=True).start()
+        while not done.wait(STOP_SLICE_S):
+            if self.should_stop():
+                raise Interrupted(f"stopped while waiting for the answer to {req.endpoint}")
+        if "error" in box:
+            raise box["error"]  # type: ignore[misc]
+        return box["answer"]  # type: ignore[return-value]
+
+    def _send(self, req: EutilsRequest) -> _Answer:
+        """The one function that talks to the network."""
         if req.method == "POST":
             resp = self.session.post(req.url, data=list(req.params), timeout=self.pubmed.timeout_s)
         else:

@@ -324,3 +324,16 @@ def test_live_ncbi():
     assert res.count > 5 and res.webenv
     fetched = c.fetch_articles(res.ids[:5], parse_articles)
     assert sorted(a.pmid for a in fetched.articles) == sorted(res.ids[:5])
+
+
+def test_stop_abandons_a_request_the_server_sits_on(make_eutils_server):
+    server = make_eutils_server(hold_s=5)
+    stop = threading.Event()
+    c = EutilsClient(settings_for(server, timeout_s=30), RateLimiter(1000),
+                     should_stop=stop.is_set)
+    server.fail_next(1, "timeout")
+    threading.Timer(0.3, stop.set).start()
+    t0 = time.monotonic()
+    with pytest.raises(Interrupted):
+        c.efetch(ids=["9997"], parse=parse_articles)
+    assert time.monotonic() - t0 < 1.0
