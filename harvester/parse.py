@@ -20,6 +20,7 @@ import gzip
 import io
 import os
 import re
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,7 +145,7 @@ def _open(source: Source) -> tuple[str, Any, Any]:
 def _sniffed_stream(fobj: IO[bytes], name: str) -> _Prefixed:
     try:
         head = fobj.read(_SNIFF)
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+    except (OSError, EOFError, zlib.error) as exc:
         raise PubMedParseError(f"{name}: cannot read: {exc}") from exc
     if isinstance(head, str):
         raise TypeError(f"{name}: open the file in binary mode ('rb')")
@@ -174,7 +175,7 @@ def _sniff(head: bytes, name: str) -> None:
 
 def _iterate(stream: Any, name: str) -> Iterator[Article | DeletedCitations]:
     context = etree.iterparse(stream, events=("end",), tag=_RECORD_TAGS, resolve_entities=False,
-                              no_network=True, load_dtd=False, huge_tree=True,
+                              no_network=True, load_dtd=False,
                               remove_comments=True)
     checked_root = False
     try:
@@ -210,6 +211,8 @@ def _iterate(stream: Any, name: str) -> Iterator[Article | DeletedCitations]:
         line, col = (exc.position if exc.position else (exc.lineno, 0))
         raise PubMedParseError(
             f"{name}: malformed or truncated XML at line {line}, column {col}: {exc.msg}") from exc
+    except (OSError, EOFError, zlib.error) as exc:  # a truncated or corrupt .gz, a failing disk
+        raise PubMedParseError(f"{name}: cannot read: {exc}") from exc
     root_el = context.root
     if root_el is None:
         raise PubMedParseError(f"{name}: no XML document found")

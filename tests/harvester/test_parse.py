@@ -782,3 +782,14 @@ def test_records_in_recorded_http_exchanges_parse() -> None:
                                       "29915538"]
     assert found["20412080"].title == "The human phenotype ontology."
     assert found["20412080"].journal == "Clinical genetics"
+
+
+def test_truncated_or_corrupt_gzip_raises(tmp_path: Path) -> None:
+    packed = gzip.compress(PUBMR.read_bytes())
+    truncated = tmp_path / "truncated.xml.gz"
+    truncated.write_bytes(packed[: len(packed) // 2])
+    corrupt = tmp_path / "corrupt.xml.gz"
+    corrupt.write_bytes(b"\x1f\x8b" + b"garbage" * 100)
+    for path in (truncated, corrupt):
+        with pytest.raises(PubMedParseError, match="cannot read"):
+            list(iter_pubmed(path))
