@@ -69,6 +69,10 @@ def _settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
+def _searcher(request: Request) -> Any:
+    return request.app.state.searcher.use()
+
+
 def _filters(topic: list[str], year_from: int | None, year_to: int | None, types: list[str],
              lang: list[str], has_abstract: bool, no_retracted: bool) -> dict[str, Any]:
     check_year_range(year_from, year_to)
@@ -87,20 +91,18 @@ def api_search(request: Request, q: Q = "", topic: Topic = [],  # noqa: B006 (Fa
                match: Match = "all", sort: Sort = "relevance",
                limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
                page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1) -> Any:
-    from search.searcher import SearchRequest, open_searcher
+    from search.searcher import SearchRequest
 
     filters = _filters(topic, year_from, year_to, types, lang, has_abstract, no_retracted)
     req = SearchRequest(query=q, match=match, sort=sort, limit=limit, page=page, **filters)
-    with open_searcher(_settings(request)) as searcher:
+    with _searcher(request) as searcher:
         return searcher.search(req).to_json()
 
 
 @router.get("/records/{pmid}", response_model=ArticleRecord,
             responses={**_ERRORS, **_NOT_FOUND}, summary="One record (the Article's fields)")
 def api_record(request: Request, pmid: PmidPath) -> Any:
-    from search.searcher import open_searcher
-
-    with open_searcher(_settings(request)) as searcher:
+    with _searcher(request) as searcher:
         return searcher.get(pmid).to_dict()
 
 
@@ -108,9 +110,7 @@ def api_record(request: Request, pmid: PmidPath) -> Any:
             responses={**_ERRORS, **_NOT_FOUND}, summary="Records most like this one")
 def api_similar(request: Request, pmid: PmidPath,
                 limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 10) -> Any:
-    from search.searcher import open_searcher
-
-    with open_searcher(_settings(request)) as searcher:
+    with _searcher(request) as searcher:
         return searcher.similar(pmid, limit=limit).to_json(short=True)
 
 
@@ -121,14 +121,12 @@ def api_new(request: Request,
                 pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", examples=["2025-01-31"],
                 description="YYYY-MM-DD; default: the previous harvest")] = None,
             topic: Annotated[str | None, Query(description="Only this topic")] = None) -> Any:
-    from search.searcher import open_searcher
-
     # A str with a pattern rather than `date`: pydantic would also take "0" (a Unix time).
     try:
         day = date.fromisoformat(since) if since else None
     except ValueError:
         raise UsageError(f"since: {since!r} is not a calendar date (YYYY-MM-DD)") from None
-    with open_searcher(_settings(request)) as searcher:
+    with _searcher(request) as searcher:
         return searcher.new_records(since=day, topic=topic or None).to_json(short=True)
 
 
@@ -160,6 +158,7 @@ def api_export(request: Request,
     if selection:
         return exporting.export_pmids(settings, selection, format)
     filters = _filters(topic, year_from, year_to, types, lang, has_abstract, no_retracted)
-    if not q.strip() and not any(filters.values()):
+    if not q.strip():
         raise UsageError("export: give pmids=1,2,3 or a query q (with any filters)")
-    return exporting.export_search(settings, format, q, match=match, sort=sort, filters=filters)
+    return exporting.export_search(request.app.state.searcher, settings, format, q, match=match,
+                                   sort=sort, filters=filters)

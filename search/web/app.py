@@ -8,6 +8,8 @@ elsewhere. Nothing here writes: the server is read-only.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,7 @@ from index.errors import (
     UsageError,
 )
 from index.settings import Settings
+from search.web.searching import SharedSearcher
 
 WEB_DIR = Path(__file__).resolve().parent
 
@@ -82,11 +85,19 @@ def create_app(settings: Settings, *, allowed_hosts: list[str] | None = None) ->
         ver = "0"
     # The interactive /docs and /redoc pages load their assets from a CDN; there is no internet
     # here, so only the OpenAPI document itself is published.
-    app = FastAPI(title="ketlit", version=ver, docs_url=None, redoc_url=None,
+    shared = SharedSearcher(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        shared.close()
+
+    app = FastAPI(title="ketlit", version=ver, docs_url=None, redoc_url=None, lifespan=lifespan,
                   description="Read-only JSON API over the local ketlit index of PubMed records. "
                               "Errors answer {\"detail\": \"...\"} with a 4xx status (503 when "
                               "there is no index yet).")
     app.state.settings = settings
+    app.state.searcher = shared
     if allowed_hosts:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts)
 

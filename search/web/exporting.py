@@ -20,6 +20,7 @@ from index.article import Article
 from index.errors import IndexMissingError, NotFoundError
 from index.settings import Settings
 from index.store import RecordStore
+from search.web.searching import SharedSearcher
 
 _CHUNK = 500
 _SPOOL_MAX = 8 * 1024 * 1024
@@ -86,12 +87,12 @@ def export_pmids(settings: Settings, pmids: list[str], fmt: str) -> StreamingRes
     return StreamingResponse(_stream(spool), media_type=media_type, headers=headers)
 
 
-def export_search(settings: Settings, fmt: str, q: str, *, match: str, sort: str,
-                  filters: dict[str, Any]) -> StreamingResponse:
-    from search.searcher import SearchRequest, open_searcher
+def export_search(shared: SharedSearcher, settings: Settings, fmt: str, q: str, *, match: str,
+                  sort: str, filters: dict[str, Any]) -> StreamingResponse:
+    from search.searcher import SearchRequest
 
     req = SearchRequest(query=q, match=match, sort=sort, limit=20, page=1, **filters)
-    with open_searcher(settings) as searcher:
+    with shared.use() as searcher:
         pmids = list(searcher.iter_matching_pmids(req))
     return export_pmids(settings, pmids, fmt)
 

@@ -182,17 +182,17 @@ def _pages(page: int, last: int) -> list[int | None]:
 
 @router.get("/", response_class=HTMLResponse)
 def search_page(request: Request) -> Response:
-    from search.searcher import SearchRequest, open_searcher
+    from search.searcher import SearchRequest
 
     state = parse_state(request.query_params)
     context: dict[str, Any] = {"state": state, "notices": list(state.errors), "resp": None,
                                "hits": [], "facets": {}, "error": None}
     status = 400 if state.errors else 200
     if state.is_search:
-        req = SearchRequest(query=state.q or "*", match=state.match, sort=state.sort,
+        req = SearchRequest(query=state.q, match=state.match, sort=state.sort,
                             limit=state.limit, page=state.page, **state.filters())
         try:
-            with open_searcher(_settings(request)) as searcher:
+            with request.app.state.searcher.use() as searcher:
                 resp = searcher.search(req)
         except (IndexMissingError, NotFoundError):
             raise
@@ -219,12 +219,10 @@ def search_page(request: Request) -> Response:
 
 @router.get("/records/{pmid}", response_class=HTMLResponse)
 def record_page(request: Request, pmid: str) -> Response:
-    from search.searcher import open_searcher
-
     if not _PMID.match(pmid):
         return error_page(request, 404, f"{pmid[:40]!r} is not a PMID (digits only)")
     state = parse_state(request.query_params)
-    with open_searcher(_settings(request)) as searcher:
+    with request.app.state.searcher.use() as searcher:
         article = searcher.get(pmid)
         try:
             similar = [h.article for h in searcher.similar(pmid, limit=10).hits]
@@ -237,8 +235,6 @@ def record_page(request: Request, pmid: str) -> Response:
 
 @router.get("/new", response_class=HTMLResponse)
 def new_page(request: Request) -> Response:
-    from search.searcher import open_searcher
-
     raw_since = (request.query_params.get("since") or "").strip()
     topic = (request.query_params.get("topic") or "").strip() or None
     notices = []
@@ -249,7 +245,7 @@ def new_page(request: Request) -> Response:
         except ValueError:
             notices.append(f"since: expected a date as YYYY-MM-DD, got {raw_since[:40]!r}; "
                            "showing what is new since the previous harvest")
-    with open_searcher(_settings(request)) as searcher:
+    with request.app.state.searcher.use() as searcher:
         resp = searcher.new_records(since=since, topic=topic)
     hits = _hits(resp)
     total = resp.to_json(short=True)["total"]
@@ -278,7 +274,5 @@ def export_redirect(request: Request) -> Response:
         if not state.is_search:
             return error_page(request, 400, "Nothing to export: search first.")
         pairs = [p for p in state.pairs(with_page=False) if p[0] != "limit"]
-        if not state.q:
-            pairs.insert(0, ("q", "*"))
         target = urlencode([("format", fmt), *pairs])
     return RedirectResponse(f"/api/export?{target}", status_code=303)

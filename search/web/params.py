@@ -51,7 +51,8 @@ class SearchState:
 
     @property
     def is_search(self) -> bool:
-        return bool(self.q.strip()) or self.has_filters
+        # Filters narrow a query; on their own (no words) the page just shows them ticked.
+        return bool(self.q.strip())
 
     def filters(self) -> dict[str, Any]:
         """Keyword arguments for SearchRequest (and export), as the CLI passes them."""

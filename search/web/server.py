@@ -59,7 +59,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8080) -> None
     if not loopback:
         print(f"ketlit: warning: listening on {host}, not a loopback address: anyone who can "
               "reach this machine can read the index", file=sys.stderr, flush=True)
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+    config = uvicorn.Config(app, log_level="warning", access_log=False)
     server = uvicorn.Server(config)
     try:
         server.run(sockets=[sock])
