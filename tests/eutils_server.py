@@ -608,6 +608,13 @@ def _lex(term: str) -> list[tuple[str, str, str | None]]:
             w = m.group("w")
             if tag is None and w.upper() in ("AND", "OR", "NOT"):
                 out.append(("op", w.upper(), None))
+            elif tag is not None and _norm_tag(tag) not in DATE_TAGS:
+                # PubMed searches unquoted words before a tag as one phrase:
+                # randomized controlled trial[pt] is "randomized controlled trial"[pt].
+                phrase = [w]
+                while out and out[-1][0] == "word" and out[-1][2] is None:
+                    phrase.insert(0, out.pop()[1])
+                out.append(("word", " ".join(phrase), tag))
             else:
                 out.append(("word", w, tag))
     return out

@@ -142,6 +142,20 @@ def test_boolean_operators_phrases_truncation_and_tags(db):
     assert set(db.pmids_matching("cancer[xyz]")) == cancer
 
 
+def test_unquoted_words_before_a_tag_are_one_phrase(db):
+    # PubMed: "If you use a search tag, PubMed searches the words as a phrase"
+    assert parse_term("randomized controlled trial[pt]").translation() == \
+        '"randomized controlled trial"[Publication Type]'
+    assert db.pmids_matching("randomized controlled trial[pt]") == \
+        db.pmids_matching('"randomized controlled trial"[pt]')
+    assert db.pmids_matching("trial controlled randomized[pt]") == []
+    # ...but not across an operator, and a date tag takes only its own range
+    assert parse_term("cancer AND heart attack[tiab]").translation() == \
+        '("cancer"[All Fields] AND "heart attack"[Title/Abstract])'
+    assert parse_term("cancer 2015[dp]").translation() == \
+        '("cancer"[All Fields] AND 2015/01/01:2015/12/31[Date - Publication])'
+
+
 def test_real_topic_query_syntax_parses(db):
     q = ('("Ketamine"[Mesh] OR ketamin*[tiab] OR esketamine[tiab] OR arketamine[tiab]) AND '
          '("Depressive Disorder, Treatment-Resistant"[Mesh] OR "Depression"[Mesh] OR '
