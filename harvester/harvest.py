@@ -36,7 +36,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from harvester.lock import harvest_lock
@@ -312,15 +312,13 @@ class _Run:
             for t in report.topics:
                 if t.status == "skipped":
                     t.status = "failed"
-            raise HarvestError(f"harvest failed: PubMed could not be reached at "
-                               f"{self.settings.pubmed.base_url} ({unreachable}); nothing was "
-                               "changed; check the network or pubmed.base_url and run again")
+            raise HarvestError(f"harvest failed, PubMed could not be reached: {unreachable}")
         return report
 
     # -- one topic ---------------------------------------------------------------------------------
 
     def harvest_topic(self, topic: Topic, *, full: bool, since: date | None) -> TopicReport:
-        from harvester.eutils import EutilsClient
+        from harvester.eutils import EutilsClient, Interrupted
 
         store = self.store
         cp = store.checkpoint(topic.name) or {}
@@ -353,15 +351,11 @@ class _Run:
             else:
                 self._incremental(topic, tr, client, pipe_stop, cp, since)
             tr.status = "ok"
-        except _Stopped:
+        except (_Stopped, Interrupted):
+            # Interrupted: the client abandoned a request or a wait because a stop was asked.
             tr.status = "interrupted"
         except KetlitError as exc:
             tr.status, tr.error = "failed", str(exc)
-        except Exception as exc:
-            if type(exc).__name__ == "Interrupted" and self.flag.is_set():
-                tr.status = "interrupted"  # harvester.eutils.Interrupted: a request abandoned
-            else:
-                raise
         finally:
             tr.requests = getattr(client, "requests_made", 0)
             if tr.status == "failed":
@@ -482,37 +476,39 @@ class _Run:
 
     def _esearch(self, client: Any, topic: Topic, w: Window, datetype: str, *,
                  usehistory: bool) -> Any:
-        return client.esearch(topic.query, datetype=datetype, mindate=w.mindate,
-                              maxdate=w.maxdate, retmax=self.cap, usehistory=usehistory)
+        return client.esearch(topic.query, datetype=datetype, mindate=w.start, maxdate=w.end,
+                              retmax=self.cap, usehistory=usehistory)
 
     def _mdat_needs_fetch(self, client: Any, topic: Topic, w: Window, ids: list[str],
                           known: dict[str, tuple[str | None, set[str]]]) -> list[str]:
         """Which of the records PubMed modified in ``w`` are newer than our copy.
 
-        mdat is day-granular and esearch does not say which day each record was modified on, so:
-        - a record we do not have, or never fetched from PubMed (ingested), is fetched;
-        - a record we last fetched before the window started was modified after our fetch;
-        - a record we fetched on day f inside the window is fetched again only if PubMed lists it
-          as modified on or after f (one more esearch per distinct f, no efetch). A record
-          modified on the very day we fetched it is fetched once more because the day cannot tell
-          whether the change came before or after our fetch; after that our fetch day is later
-          than its modification day and it is left alone.
-        This is what makes a second run with nothing new fetch nothing, without missing a second
-        revision that lands inside the overlap window (which "stored revised_date older than the
-        window" would miss).
+        PubMed's mdat is the record's DateRevised, which the parser keeps as ``revised_date``;
+        but esearch only says that a record's mdat lies somewhere in the window, not on which day.
+        So, comparing dates of the record's content (never our wall clock, which index lag makes
+        unreliable):
+        - a record we do not have, or whose copy carries no revised date, is fetched;
+        - a copy revised before the window started is older than the modification PubMed lists;
+        - a copy revised on day r inside the window is fetched only if PubMed lists the record as
+          modified on or after r + 1 (one more esearch per distinct r, no efetch).
+        So a run with nothing new fetches nothing, and a second revision that lands inside the
+        overlap is still caught (a day-granular date cannot tell two revisions of the same day
+        apart; the next revision brings the record up to date).
         """
         start = w.start.isoformat()
         fetch: list[str] = []
         ambiguous: dict[str, list[str]] = {}
         for p in ids:
-            fetched = known[p][0] if p in known else None
-            if fetched is None or fetched < start:
+            revised = known[p][0] if p in known else None
+            if revised is None or revised[:10] < start:
                 fetch.append(p)
             else:
-                ambiguous.setdefault(fetched, []).append(p)
+                ambiguous.setdefault(revised[:10], []).append(p)
         for day in sorted(ambiguous):
-            sub = Window(max(date.fromisoformat(day), w.start), w.end)
-            res = self._esearch(client, topic, sub, MDAT, usehistory=False)
+            after = date.fromisoformat(day) + timedelta(days=1)
+            if after > w.end:
+                continue  # our copy is from the window's last day: nothing can be newer
+            res = self._esearch(client, topic, Window(after, w.end), MDAT, usehistory=False)
             if res.count >= self.cap:
                 fetch.extend(ambiguous[day])  # cannot list them all: fetch to be safe
                 continue
@@ -583,7 +579,6 @@ class _Run:
         store = self.store
         with store.transaction():
             counts = store.upsert(articles, topic=topic.name)
-            store.mark_fetched([a.pmid for a in articles], self.today.isoformat())
         changed = set(counts.new) | set(counts.updated)
         self._index([a for a in articles if a.pmid in changed])
         tr.new += len(counts.new)

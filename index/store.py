@@ -75,13 +75,6 @@ CREATE TABLE IF NOT EXISTS sync_seen (
 CREATE TABLE IF NOT EXISTS index_deletes (pmid TEXT PRIMARY KEY);
 """
 
-# Columns added after the first release; added to older databases on open.
-_ADDED_COLUMNS = {
-    # ISO date (UTC) the record was last fetched from PubMed; the incremental modification-date
-    # pass compares it with PubMed's mdat to decide whether a record needs fetching again.
-    ("articles", "fetched"): "TEXT",
-}
-
 
 def utcnow() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
@@ -130,17 +123,6 @@ class RecordStore:
         # has to survive; only a power cut could lose the last commit, and reharvest covers that.
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.executescript(_SCHEMA)
-        self._add_columns()
-
-    def _add_columns(self) -> None:
-        for (table, column), decl in _ADDED_COLUMNS.items():
-            have = {r[1] for r in self.conn.execute(f"PRAGMA table_info({table})")}
-            if column not in have:
-                try:
-                    self.conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
-                except sqlite3.OperationalError as exc:  # another process added it meanwhile
-                    if "duplicate column" not in str(exc):
-                        raise
 
     def close(self) -> None:
         self.conn.close()
@@ -298,20 +280,17 @@ class RecordStore:
     # -- harvest bookkeeping ----------------------------------------------------------------------
 
     def known(self, pmids: Iterable[str]) -> dict[str, tuple[str | None, set[str]]]:
-        """For the PMIDs the store has: (date last fetched from PubMed or None, topics)."""
+        """For the PMIDs the store has: (the stored record's revised_date, its topics)."""
         ids = list(dict.fromkeys(pmids))
         out: dict[str, tuple[str | None, set[str]]] = {}
         for i in range(0, len(ids), 500):
             chunk = ids[i:i + 500]
             marks = ",".join("?" * len(chunk))
-            for pmid, fetched, topics in self.conn.execute(
-                    f"SELECT pmid, fetched, topics FROM articles WHERE pmid IN ({marks})", chunk):
-                out[pmid] = (fetched, set(filter(None, topics.split(","))))
+            for pmid, revised, topics in self.conn.execute(
+                    "SELECT pmid, json_extract(json, '$.revised_date'), topics FROM articles"
+                    f" WHERE pmid IN ({marks})", chunk):
+                out[pmid] = (revised, set(filter(None, topics.split(","))))
         return out
-
-    def mark_fetched(self, pmids: Iterable[str], day: str) -> None:
-        self.conn.executemany("UPDATE articles SET fetched=? WHERE pmid=?",
-                              ((day, p) for p in pmids))
 
     def add_topic(self, pmids: Iterable[str], topic: str) -> list[Article]:
         """Tag stored records with a topic without fetching them again; returns the changed ones
