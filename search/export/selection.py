@@ -161,17 +161,20 @@ def iter_articles(store: RecordStore, pmids: Iterable[str],
         yield from flush()
 
 
-def _all_pmids(store: RecordStore, filters: dict[str, Any], sort: str) -> list[str]:
-    """Every stored record passing the filters; PMID order, or by date for newest/oldest."""
-    keyed: list[tuple[str, str]] = []
+def _every_article(store: RecordStore, filters: dict[str, Any], sort: str) -> Iterator[Article]:
+    """Every stored record passing the filters: one streaming pass in PMID order, or - for
+    newest/oldest - a first pass collecting (date, PMID) keys, then the records in that order."""
+    if sort not in ("newest", "oldest"):
+        for art in store.iter_articles(batch=CHUNK):
+            if not filters or _matches(art, filters):
+                yield art
+        return
+    keyed: list[tuple[str, int, str]] = []
     for art in store.iter_articles(batch=CHUNK):
         if not filters or _matches(art, filters):
-            keyed.append((art.entrez_date or f"{art.pub_year or 0:04d}", art.pmid))
-    if sort == "newest":
-        keyed.sort(key=lambda k: (k[0], int(k[1])), reverse=True)
-    elif sort == "oldest":
-        keyed.sort(key=lambda k: (k[0], int(k[1])))
-    return [p for _, p in keyed]
+            keyed.append((art.entrez_date or f"{art.pub_year or 0:04d}", int(art.pmid), art.pmid))
+    keyed.sort(reverse=(sort == "newest"))
+    yield from iter_articles(store, (p for _, _, p in keyed))
 
 
 def _query_pmids(settings: Any, query: str, sort: str, filters: dict[str, Any]) -> list[str]:
@@ -243,7 +246,7 @@ def export_selection(settings: Any, *, fmt: str, query: str | None = None,
         elif query:
             articles = iter_articles(store, _query_pmids(settings, query, sort, active))
         else:
-            articles = iter_articles(store, _all_pmids(store, _normalised(settings, active), sort))
+            articles = _every_article(store, _normalised(settings, active), sort)
         if output is not None:
             return _write_atomically(output, fmt, articles)
         return _write_stdout(fmt, articles)
