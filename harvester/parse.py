@@ -110,7 +110,10 @@ def _open(source: Source) -> tuple[str, Any, Any]:
     if isinstance(source, bytes | bytearray):
         head = bytes(source)
         if head[:2] == b"\x1f\x8b":
-            head = gzip.decompress(head)
+            try:
+                head = gzip.decompress(head)
+            except (OSError, EOFError, zlib.error) as exc:
+                raise PubMedParseError(f"response: corrupt gzip body: {exc}") from exc
         _sniff(head, "response")
         return "response", io.BytesIO(_strip_lead(head)), None
     if isinstance(source, str | os.PathLike):

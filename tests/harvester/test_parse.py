@@ -793,3 +793,6 @@ def test_truncated_or_corrupt_gzip_raises(tmp_path: Path) -> None:
     for path in (truncated, corrupt):
         with pytest.raises(PubMedParseError, match="cannot read"):
             list(iter_pubmed(path))
+    packed_body = gzip.compress(PUBMR.read_bytes())
+    with pytest.raises(PubMedParseError, match="corrupt gzip"):
+        parse_articles(packed_body[: len(packed_body) // 2])
