@@ -368,7 +368,9 @@ class EutilsClient:
         if last.refused:
             return (f"cannot reach E-utilities at {self.pubmed.base_url}: {last.reason} "
                     f"(after {attempts} attempts); check pubmed.base_url or the network")
-        return (f"{what} failed after {attempts} attempts: last answer {last.reason} from "
+        last_try = (f"last answer {last.reason}" if last.reason.startswith("HTTP")
+                    else f"last attempt: {last.reason}")
+        return (f"{what} failed after {attempts} attempts: {last_try} from "
                 f"{req.url}; batches committed so far are kept - run `ketlit harvest` again to "
                 "resume")
 

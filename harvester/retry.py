@@ -149,8 +149,10 @@ def classify_response(status: int, content_type: str, body: bytes, expect_root: 
         return Verdict.retry("HTTP 200 with a body that is not XML")
     if root != expect_root:
         return Verdict.retry(f"HTTP 200 with <{root}> instead of <{expect_root}>")
-    tail = body.rstrip()[-64:]
-    if not (tail.endswith(f"</{expect_root}>".encode()) or tail.endswith(b"/>")):
+    tail = body.rstrip()[-256:]
+    closed = tail.endswith(f"</{expect_root}>".encode())
+    empty = re.search(rb"<" + expect_root.encode() + rb"\b[^<>]*/>$", tail) is not None
+    if not (closed or empty):
         return Verdict.retry("HTTP 200 with truncated XML (the body ends mid-document)")
     return Verdict.good()
 
@@ -176,7 +178,7 @@ def classify_exception(exc: BaseException) -> Verdict:
     whether nobody answered at all (refused / unknown host) for a clearer final message."""
     text = str(exc)
     if isinstance(exc, requests.Timeout):
-        return Verdict.retry(f"no answer within the timeout ({type(exc).__name__})")
+        return Verdict.retry(f"no answer within pubmed.timeout_s ({type(exc).__name__})")
     if isinstance(exc, requests.exceptions.ChunkedEncodingError):
         return Verdict.retry("connection broken in the middle of the answer")
     if isinstance(exc, requests.ConnectionError):

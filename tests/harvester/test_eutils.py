@@ -261,6 +261,15 @@ def test_connection_refused_ends_in_a_clear_harvest_error():
     assert c.requests_made == 3
 
 
+def test_timeouts_exhausted_say_so(make_eutils_server):
+    server = make_eutils_server(hold_s=1.0)
+    c = client_for(server, timeout_s=0.3, max_retries=1)
+    server.fail_next(2, "timeout")
+    with pytest.raises(HarvestError, match=r"failed after 2 attempts: last attempt: no answer "
+                                           r"within pubmed.timeout_s \(ReadTimeout\) from http"):
+        c.efetch(ids=["9997"], parse=parse_articles)
+
+
 def test_stop_interrupts_a_backoff_within_a_second(eutils_server):
     stop = threading.Event()
     c = EutilsClient(settings_for(eutils_server, backoff_base_s=30, backoff_max_s=60),

@@ -39,6 +39,8 @@ def test_good_real_answers_are_ok():
     # an empty efetch answer is a good answer (the id is simply not there)
     empty = (EFETCH / "metapub/tests/fixtures/pmid_xml/37909814.xml").read_bytes()
     assert classify_response(200, XML, empty, "PubmedArticleSet").ok
+    assert classify_response(200, XML, b"<?xml version='1.0'?>\n<PubmedArticleSet/>\n",
+                             "PubmedArticleSet").ok
     # a byte-order mark before the declaration
     bom = (EFETCH / "sr-project/test-files/pubmed_result.xml").read_bytes()
     assert bom.startswith(b"\xef\xbb\xbf")
@@ -108,6 +110,7 @@ def test_bad_bodies_at_200_are_retried():
         "plain text": b"Service busy, try later",
         "empty": b"   ",
         "wrong root": real("esearch1.xml"),
+        "cut after an empty element": good[: good.index(b"<Abstract>")] + b"<Abstract/>",
     }
     for what, body in cases.items():
         v = classify_response(200, XML, body, "PubmedArticleSet")
