@@ -631,7 +631,8 @@ def _pub_date(pubdate: etree._Element | None) -> tuple[int | None, str | None]:
     season = _t(pubdate.find("Season"))
     month_text = _t(pubdate.find("Month"))
     if month_text:
-        n = _month_number(month_text)
+        # "09" -> "Sep" as PubMed's DP shows it; anything else ("Sep", "Sep-Oct") as written
+        n = _month_number(month_text) if month_text.isdigit() else None
         parts.append(_MONTHS[n - 1] if n else month_text)
         day = _t(pubdate.find("Day"))
         if day:

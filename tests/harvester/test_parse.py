@@ -796,3 +796,10 @@ def test_truncated_or_corrupt_gzip_raises(tmp_path: Path) -> None:
     packed_body = gzip.compress(PUBMR.read_bytes())
     with pytest.raises(PubMedParseError, match="corrupt gzip"):
         parse_articles(packed_body[: len(packed_body) // 2])
+
+
+def test_month_range_in_month_element_kept_as_written() -> None:
+    raw = (ZOTERO / "testcase07.input.xml").read_bytes()
+    variant = raw.replace(b"<Month>Sep</Month></PubDate>", b"<Month>Sep-Oct</Month></PubDate>", 1)
+    assert variant != raw
+    assert parse_articles(variant)[0].pub_date == "2021 Sep-Oct"
