@@ -9,8 +9,9 @@ beyond that. Two rules keep us under it with a margin, whatever the number of th
   margin) after the first, so no sliding one-second window ever holds more than ``floor(rate)``,
   also for rates that are not whole numbers.
 
-Slots are reserved under a lock and slept outside it, so threads queue fairly and a stopped waiter
-never blocks the others.
+A start is recorded when it is granted (not when it was first asked for), so a caller that wakes
+up late - the GIL, a busy machine - pushes the next start back instead of squeezing two requests
+closer together than the spacing.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from harvester.retry import sleep_interruptibly
+from harvester.retry import STOP_SLICE_S, sleep_interruptibly
 
 SPACING = 1.11  # 1/3 s * 1.11 = 0.37 s
 WINDOW_MARGIN_S = 0.05
@@ -38,23 +39,33 @@ class RateLimiter:
         self._lock = threading.Lock()
         self._starts: deque[float] = deque(maxlen=self.burst)
 
-    def reserve(self) -> float:
-        """Book the next free start time (clock units) and return it; does not sleep."""
+    def _earliest(self) -> float:
+        t = -math.inf
+        if self._starts:
+            t = self._starts[-1] + self.interval
+        if len(self._starts) == self.burst:
+            t = max(t, self._starts[0] + 1.0 + WINDOW_MARGIN_S)
+        return t
+
+    def try_start(self) -> float:
+        """Record a start now and return 0 if one is allowed now; else return how long to wait
+        before asking again (nothing recorded)."""
         with self._lock:
             now = self._clock()
-            t = now
-            if self._starts:
-                t = max(t, self._starts[-1] + self.interval)
-            if len(self._starts) == self.burst:
-                t = max(t, self._starts[0] + 1.0 + WINDOW_MARGIN_S)
-            self._starts.append(t)
-            return t
+            earliest = self._earliest()
+            if now >= earliest:
+                self._starts.append(now)
+                return 0.0
+            return earliest - now
 
     def wait(self, should_stop: Callable[[], bool] | None = None) -> None:
         """Block until this caller may start a request. With ``should_stop``, the wait is
         abandoned (harvester.retry.Interrupted) as soon as it returns True."""
-        delay = self.reserve() - self._clock()
-        if delay > 0:
-            sleep_interruptibly(delay, should_stop, what="waiting for the rate limit")
-        elif should_stop is not None and should_stop():
+        while True:
             sleep_interruptibly(0, should_stop, what="waiting for the rate limit")
+            delay = self.try_start()
+            if delay <= 0:
+                return
+            # Short sleeps: another thread may take the slot first, then we simply wait again.
+            sleep_interruptibly(min(delay, STOP_SLICE_S), should_stop,
+                                what="waiting for the rate limit")

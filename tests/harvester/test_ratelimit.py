@@ -25,21 +25,40 @@ class FakeClock:
         return self.now
 
 
+def starts_with(lim: RateLimiter, clock: FakeClock, n: int, lateness: float = 0.0) -> list[float]:
+    """n callers in a row, each waking ``lateness`` seconds after it was told to."""
+    out = []
+    for _ in range(n):
+        while (delay := lim.try_start()) > 0:
+            clock.now += delay + lateness
+        out.append(clock.now)
+    return out
+
+
 @pytest.mark.parametrize("rate,most", [(3, 3), (10, 10), (2.5, 2), (0.5, 1), (1, 1)])
-def test_reserved_slots_respect_the_window(rate, most):
+def test_starts_respect_the_window(rate, most):
     clock = FakeClock()
     lim = RateLimiter(rate, clock=clock)
-    slots = [lim.reserve() for _ in range(60)]  # a burst of callers at one instant
-    assert most_in_any_second(slots) == most
-    assert min(b - a for a, b in zip(slots, slots[1:], strict=False)) >= 1.0 / rate
-    # callers that come after a pause start at once
-    clock.now = slots[-1] + 10
-    assert lim.reserve() == clock.now
+    starts = starts_with(lim, clock, 60)
+    assert most_in_any_second(starts) == most
+    assert min(b - a for a, b in zip(starts, starts[1:], strict=False)) >= 1.0 / rate
+    # a caller that comes after a pause starts at once
+    clock.now = starts[-1] + 10
+    assert lim.try_start() == 0
+
+
+def test_a_late_caller_pushes_the_next_start_back():
+    clock = FakeClock()
+    lim = RateLimiter(3, clock=clock)
+    starts = starts_with(lim, clock, 30, lateness=0.2)
+    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+    assert min(gaps) >= 0.37 - 1e-9
+    assert most_in_any_second(starts) <= 3
 
 
 def test_spacing_is_biopythons_at_three_per_second():
-    lim = RateLimiter(3, clock=FakeClock())
-    a, b = lim.reserve(), lim.reserve()
+    clock = FakeClock()
+    a, b = starts_with(RateLimiter(3, clock=clock), clock, 2)
     assert b - a == pytest.approx(0.37)
 
 
