@@ -288,9 +288,8 @@ def _article(rec: etree._Element, name: str) -> Article:
             pii = _t(loc)
     doi = doi or ids.get("doi")
 
-    issn = _t(_one(jk, "ISSN"))
-    if issn is None:
-        issn = _t(_one(_children(_one(mck, "MedlineJournalInfo")), "ISSNLinking"))
+    mji = _children(_one(mck, "MedlineJournalInfo"))
+    issn = _t(_one(jk, "ISSN")) or _t(_one(mji, "ISSNLinking"))
 
     vernacular = _t(_one(ak, "VernacularTitle"))
     title = _t(_one(ak, "ArticleTitle"))
@@ -336,7 +335,8 @@ def _article(rec: etree._Element, name: str) -> Article:
         abstract_sections=sections,
         authors=authors,
         journal=_t(_one(jk, "Title")),
-        journal_iso=_t(_one(jk, "ISOAbbreviation")),
+        # MedlineTA is NLM's abbreviation (the ISO one without periods); some records lack ISO
+        journal_iso=_t(_one(jk, "ISOAbbreviation")) or _t(_one(mji, "MedlineTA")),
         issn=issn,
         volume=_t(_one(ik, "Volume")),
         issue=_t(_one(ik, "Issue")),
