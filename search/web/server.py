@@ -27,8 +27,10 @@ def _bind(host: str, port: int) -> socket.socket:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except socket.gaierror as exc:
         raise UsageError(f"serve: cannot resolve --host {host!r}: {exc.strerror}") from None
-    family, _type, _proto, _canon, addr = infos[0]
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    family, type_, proto, _canon, addr = infos[0]
+    # proto must be IPPROTO_TCP (not 0): asyncio only sets TCP_NODELAY on accepted sockets whose
+    # proto says TCP, and without it every keep-alive response waits ~40 ms on delayed ACKs.
+    sock = socket.socket(family, type_, proto or socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind(addr)

@@ -399,6 +399,22 @@ def test_ketlit_serve_binds_loopback_and_answers(web_config, tmp_path) -> None:
         proc.wait(timeout=30)
 
 
+def test_listening_socket_is_tcp_so_responses_are_not_delayed() -> None:
+    # asyncio sets TCP_NODELAY only on accepted sockets whose proto is TCP; a socket made with
+    # proto 0 made every keep-alive response wait ~40 ms for a delayed ACK (bench_web found it).
+    from search.web.server import _bind
+
+    sock = _bind("127.0.0.1", 0)
+    try:
+        assert sock.proto == socket.IPPROTO_TCP
+        with socket.create_connection(sock.getsockname()[:2]):
+            conn, _addr = sock.accept()
+            with conn:
+                assert conn.proto == socket.IPPROTO_TCP
+    finally:
+        sock.close()
+
+
 def test_ketlit_serve_on_a_taken_port_fails_in_one_line(web_config) -> None:
     from tests.helpers import run_ketlit
 

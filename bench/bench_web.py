@@ -1,0 +1,290 @@
+"""Response times of `ketlit serve` at 100,000 records: the page, the search API, a record.
+
+Builds (or reuses) a data dir of N PubMed-like records (bench/generate.py when present, else the
+shared real records replicated under new PMIDs), indexes them with `reindex`, starts the real
+server (`ketlit serve --port 0`, uvicorn) and times requests over HTTP with keep-alive:
+
+- page:    GET /?q=...            (search + facets + HTML, the page a user loads)
+- search:  GET /api/search?q=...  (the design's search JSON with facets)
+- record:  GET /api/records/{pmid}
+- record page: GET /records/{pmid} (abstract + similar articles)
+
+Baselines in the same run: GET /static/style.css (the server's floor: HTTP + uvicorn + routing)
+and the same searches through an in-process Searcher (the search itself, no HTTP); the difference
+is what the web layer adds. Queries are drawn from the records' own titles (one to three words, a
+phrase, a [ti] field tag, a topic filter, newest-first), seeded.
+
+    python bench/bench_web.py [--records 100000] [--requests 200] [--data-dir DIR] [--no-write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+import httpx  # noqa: E402
+
+from index.article import Article  # noqa: E402
+from index.settings import load_settings  # noqa: E402
+from index.store import RecordStore  # noqa: E402
+from tests.helpers import EFETCH_XML, ketlit_executable, write_config  # noqa: E402
+
+TOPICS = {
+    "depression": {"label": "Ketamine for depression", "query": "ketamine AND depression"},
+    "ptsd": {"label": "Ketamine for PTSD", "query": "ketamine AND ptsd"},
+    "ocd": {"label": "Ketamine for OCD", "query": "ketamine AND ocd"},
+}
+STOP = {"with", "from", "that", "this", "than", "into", "after", "their", "during", "between",
+        "among", "which", "were", "have", "study", "using", "based", "versus", "through"}
+
+
+# -- data ------------------------------------------------------------------------------------------
+
+def _generated(n: int, seed: int) -> Iterator[Article] | None:
+    """bench/generate.py's seeded PubMed-like records, when that module is there."""
+    try:
+        import bench.generate as gen  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    for name in ("generate_articles", "iter_articles", "generate"):
+        fn = getattr(gen, name, None)
+        if callable(fn):
+            return iter(fn(n, seed=seed))
+    return None
+
+
+def _replicated(n: int, seed: int) -> Iterator[Article]:
+    """The shared real records, copied under new PMIDs with shifted years."""
+    from harvester.parse import iter_pubmed
+
+    base = [r for p in sorted(EFETCH_XML.rglob("*.xml")) for r in iter_pubmed(p)
+            if isinstance(r, Article)]
+    rng = random.Random(seed)
+    for i in range(n):
+        art = Article.from_dict(base[i % len(base)].to_dict())
+        art.pmid = str(40_000_000 + i)
+        if art.pub_year:
+            art.pub_year = max(1960, min(2025, art.pub_year + rng.randint(-3, 3)))
+        yield art
+
+
+def _topics(rng: random.Random) -> list[str]:
+    r = rng.random()
+    if r < 0.6:
+        return ["depression"]
+    if r < 0.8:
+        return ["ptsd"]
+    if r < 0.9:
+        return ["ocd"]
+    return ["depression", "ptsd"]
+
+
+def build(data_parent: Path, n: int, seed: int) -> tuple[Path, str]:
+    """A config over an indexed data dir of n records; reused when already built."""
+    config = data_parent / "config.yaml"
+    marker = data_parent / f"built-{n}-{seed}"
+    if marker.exists():
+        return config, marker.read_text()
+    from index.writer import rebuild_index
+
+    config = write_config(data_parent, topics=TOPICS)
+    settings = load_settings(config)
+    source = _generated(n, seed)
+    origin = "bench/generate.py" if source is not None else "replicated shared records"
+    source = source if source is not None else _replicated(n, seed)
+    rng = random.Random(seed)
+    t0 = time.perf_counter()
+    with RecordStore(settings.store_path) as store:
+        batch: dict[str, list[Article]] = {}
+        for count, art in enumerate(source, 1):
+            for t in _topics(rng):
+                batch.setdefault(t, []).append(art)
+            if count % 5000 == 0:
+                _flush(store, batch)
+        _flush(store, batch)
+    t1 = time.perf_counter()
+    rebuild_index(settings)
+    t2 = time.perf_counter()
+    print(f"built {n:,} records ({origin}): store {t1 - t0:.0f} s, index {t2 - t1:.0f} s",
+          file=sys.stderr)
+    marker.write_text(origin)
+    return config, origin
+
+
+def _flush(store: RecordStore, batch: dict[str, list[Article]]) -> None:
+    with store.transaction():
+        for topic, arts in batch.items():
+            store.upsert(arts, topic=topic)
+    batch.clear()
+
+
+# -- queries ---------------------------------------------------------------------------------------
+
+def queries(config: Path, count: int, seed: int) -> tuple[list[dict[str, str]], list[str]]:
+    """Realistic searches drawn from random records' titles, and random PMIDs."""
+    settings = load_settings(config)
+    rng = random.Random(seed)
+    with RecordStore(settings.store_path) as store:
+        pmids = sorted(store.pmids())
+        sample = store.get_many(rng.sample(pmids, min(len(pmids), count * 3)))
+    words_of = {}
+    for pmid, art in sample.items():
+        words = [w.lower() for w in re.findall(r"[A-Za-z][A-Za-z-]{3,}", art.title or "")
+                 if w.lower() not in STOP]
+        if len(words) >= 3:
+            words_of[pmid] = words
+    pool = list(words_of.values())
+    out: list[dict[str, str]] = []
+    for i in range(count):
+        words = pool[i % len(pool)]
+        kind = i % 6
+        if kind == 0:
+            q = {"q": words[0]}
+        elif kind == 1:
+            q = {"q": " ".join(rng.sample(words, 2))}
+        elif kind == 2:
+            q = {"q": " ".join(rng.sample(words, 3))}
+        elif kind == 3:
+            start = rng.randrange(0, len(words) - 1)
+            q = {"q": f'"{words[start]} {words[start + 1]}"'}
+        elif kind == 4:
+            q = {"q": f"{words[0]}[ti]", "topic": "ptsd"}
+        else:
+            q = {"q": words[1], "sort": "newest", "from": "2010"}
+        out.append(q)
+    return out, rng.sample(pmids, min(len(pmids), count))
+
+
+# -- timing ----------------------------------------------------------------------------------------
+
+def timed(fn: Callable[[], object], n: int) -> list[float]:
+    out = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - t0) * 1000)
+    return out
+
+
+def pct(values: list[float], p: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, max(0, round(p / 100 * len(s)) - 1))]
+
+
+def start_server(config: Path) -> tuple[subprocess.Popen[str], str]:
+    proc = subprocess.Popen([*ketlit_executable(), "--config", str(config), "serve", "--port", "0"],
+                            stderr=subprocess.PIPE, text=True, cwd=str(REPO))
+    assert proc.stderr is not None
+    line = proc.stderr.readline()
+    m = re.search(r"(http://127\.0\.0\.1:\d+)/", line)
+    if not m:
+        proc.kill()
+        raise SystemExit(f"ketlit serve did not start: {line}{proc.stderr.read()}")
+    return proc, m.group(1)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--records", type=int, default=100_000)
+    ap.add_argument("--requests", type=int, default=200, help="requests per measured kind")
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--data-dir", type=Path, help="where to build (and reuse) the data")
+    ap.add_argument("--no-write", action="store_true", help="do not update bench/README.md")
+    args = ap.parse_args()
+
+    parent = args.data_dir or Path(tempfile.gettempdir()) / f"ketlit-bench-web-{args.records}"
+    parent.mkdir(parents=True, exist_ok=True)
+    config, origin = build(parent, args.records, args.seed)
+    qs, pmids = queries(config, args.requests, args.seed)
+
+    # in-process baseline: the same searches without HTTP
+    from search.searcher import SearchRequest, open_searcher
+
+    settings = load_settings(config)
+
+    def req(q: dict[str, str]) -> SearchRequest:
+        return SearchRequest(query=q["q"], sort=q.get("sort", "relevance"),
+                             topics=[q["topic"]] if "topic" in q else [],
+                             year_from=int(q["from"]) if "from" in q else None)
+
+    with open_searcher(settings) as searcher:
+        for q in qs[:10]:
+            searcher.search(req(q))
+        it = iter(qs)
+        direct = timed(lambda: searcher.search(req(next(it))), len(qs))
+        totals = [searcher.search(req(q)).total for q in qs[:30]]
+
+    proc, base = start_server(config)
+    results: dict[str, list[float]] = {}
+    try:
+        with httpx.Client(base_url=base, timeout=60) as client:
+            def get(path: str, params: dict[str, str] | None = None) -> None:
+                r = client.get(path, params=params)
+                if r.status_code != 200:
+                    raise SystemExit(f"{path} {params}: {r.status_code} {r.text[:200]}")
+
+            for q in qs[:10]:  # warm up: caches, the searcher's first open
+                get("/", q)
+                get("/api/search", q)
+            results["static file (baseline)"] = timed(lambda: get("/static/style.css"), len(qs))
+            it = iter(qs)
+            results["page /?q="] = timed(lambda: get("/", next(it)), len(qs))
+            it = iter(qs)
+            results["API /api/search (with facets)"] = timed(
+                lambda: get("/api/search", next(it)), len(qs))
+            ip = iter(pmids)
+            results["API /api/records/{pmid}"] = timed(
+                lambda: get(f"/api/records/{next(ip)}"), len(pmids))
+            ip = iter(pmids)
+            results["page /records/{pmid} (+ similar)"] = timed(
+                lambda: get(f"/records/{next(ip)}"), len(pmids))
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+    results["search in-process, no HTTP (baseline)"] = direct
+
+    lines = [
+        "## Web page and API response times",
+        "",
+        f"`python bench/bench_web.py --records {args.records} --requests {args.requests}` "
+        f"({args.records:,} records from {origin}; {os.cpu_count()} CPUs; "
+        f"one client, keep-alive, {args.requests} requests per row after a warm-up; queries "
+        "drawn from the records' titles: 1-3 words, a phrase, a [ti] tag with a topic filter, "
+        f"newest-first with a year filter; median hits per query {statistics.median(totals):,.0f}).",
+        "",
+        "| request | p50 ms | p95 ms | max ms |",
+        "|---|---:|---:|---:|",
+    ]
+    for name, values in results.items():
+        lines.append(f"| {name} | {pct(values, 50):.1f} | {pct(values, 95):.1f} | "
+                     f"{max(values):.1f} |")
+    web = pct(results["API /api/search (with facets)"], 50) - pct(direct, 50)
+    lines += ["", f"The web layer adds about {web:.1f} ms (p50) to a search: HTTP, JSON "
+              "validation against the OpenAPI models, and serialisation; the page adds the HTML."]
+    section = "\n".join(lines) + "\n"
+    print(section)
+    if not args.no_write:
+        readme = REPO / "bench" / "README.md"
+        text = readme.read_text(encoding="utf-8")
+        pattern = re.compile(r"(<!-- section: web -->\n).*?(<!-- /section: web -->)", re.S)
+        if not pattern.search(text):
+            raise SystemExit("bench/README.md has no web section markers")
+        readme.write_text(pattern.sub(lambda m: m.group(1) + section + m.group(2), text),
+                          encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
