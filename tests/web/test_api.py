@@ -274,6 +274,22 @@ def test_server_sees_records_committed_while_it_runs(tmp_path) -> None:
         assert search(c, q="xenomarkup")["total"] == 2
 
 
+def test_pages_show_the_last_harvest(tmp_path) -> None:
+    from index.store import RecordStore
+    from tests.web.conftest import build_data, crafted_articles
+
+    settings, _config = build_data(tmp_path, crafted_articles())
+    with TestClient(create_app(settings)) as c:
+        assert "Last harvest:\n    never" in c.get("/").text
+        with RecordStore(settings.store_path) as store:
+            run = store.start_run("depression", "incremental")
+            store.finish_run(run, "ok")
+            ended = store.last_runs()["depression"].ended
+        html = c.get("/new").text
+        assert f'<time datetime="{ended}">{ended[:10]} {ended[11:16]} UTC</time>' in html
+        assert "2 records" in html.replace("\n", " ") or "2 new records" in html
+
+
 def test_openapi_document(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     assert set(spec["paths"]) >= {"/api/search", "/api/records/{pmid}",
