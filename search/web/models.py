@@ -53,6 +53,8 @@ class SearchAnswer(BaseModel):
     per_page: int = Field(ge=1)
     results: list[SearchResult]
     facets: Facets
+    suggestion: str | None = Field(
+        default=None, description="A spelling from the index's own words, when few or no hits.")
 
 
 class ResultList(BaseModel):

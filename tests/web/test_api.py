@@ -322,6 +322,12 @@ def test_page_shows_results_facets_and_escapes_markup(client: TestClient) -> Non
     assert re.search(r"Ketamine for OCD <span class=\"count\">\(1\)</span>", html)
 
 
+def test_misspelt_query_offers_a_suggestion(client: TestClient) -> None:
+    assert search(client, q="cancre")["suggestion"] == "cancer"
+    html = client.get("/", params={"q": "cancre", "topic": "ocd"}).text
+    assert 'Did you mean <a href="/?q=cancer&amp;topic=ocd">cancer</a>?' in html
+
+
 def test_page_url_holds_the_state(client: TestClient) -> None:
     r = client.get("/", params=[("q", "cancer"), ("topic", "ptsd"), ("from", "2010"),
                                 ("sort", "newest"), ("limit", "10"), ("page", "2")])
