@@ -5,7 +5,7 @@
   lower-cased (``coar2010zotero``); a group author gives the first significant word of its name;
   no author gives ``anon``. A key already used in this export gets ``b``, ``c``, ... in record order,
   so the same input always yields the same keys. (The set of used keys is the one thing an
-  export keeps in memory; a few bytes per record.)
+  export keeps in memory: about 100 bytes a record.)
 - Titles: LaTeX specials escaped (``& % $ # _ { } ~ ^ \\`` and ``< >``), and every word that carries
   a capital letter after its first character, or any capital unless it opens the title, is
   braced so that styles which lower-case titles keep it: ``{NMDA}``, ``{PTSD}``, ``{COVID-19}``,

@@ -9,7 +9,8 @@ schema's variables). Mapping:
   range (``[[2010, 9], [2010, 10]]``, "2010 Sep-Oct"); a season goes in ``season`` beside the year;
   a date with no readable year is a ``literal``. (No ``raw`` beside ``date-parts``: citeproc-js
   would re-parse it.)
-- ``title`` without PubMed's closing period; ``container-title`` the full journal title,
+- ``title`` without PubMed's closing period (for a non-English article PubMed's bracketed
+  English translation, with the vernacular title in ``original-title``); ``container-title`` the full journal title,
   ``container-title-short`` the abbreviation (Zotero reads it as journalAbbreviation).
 - ``page`` with abbreviated ranges expanded, ``page-first``; ``DOI``, ``PMID``, ``PMCID``, ``URL``,
   ``ISSN``/``ISBN``, ``language``, ``abstract``, ``keyword`` (comma-separated, as citeproc-js
@@ -93,6 +94,9 @@ def csl_item(article: Article) -> dict[str, Any]:
     if kind == BOOK:
         title = strip_final_period(article.book_title or title)
     put("title", title)
+    if article.vernacular_title and title != strip_final_period(article.vernacular_title):
+        # a bracketed English translation as title: the original-language title beside it
+        put("original-title", strip_final_period(article.vernacular_title))
     put("author", [n for n in (csl_name(a) for a in article.authors) if n])
     if kind == ARTICLE:
         put("container-title", journal_title(article))

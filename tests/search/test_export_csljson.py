@@ -167,6 +167,16 @@ def test_group_authors_are_literal_and_particles_stay_in_family():
     assert authors[6] == {"literal": "ESKETINTRD3 Trial Investigators and the SUSTAIN Group, Inc."}
 
 
+def test_non_english_title_keeps_the_vernacular_as_original_title():
+    german = next(a for a in hard_cases() if a.pmid == "90000010")
+    vernacular_only = next(a for a in hard_cases() if a.pmid == "90000012")
+    g, v = _items([german, vernacular_only])
+    assert g["title"] == "[Ketamine in treatment-resistant depression]"
+    assert g["original-title"] == "Ketamin bei therapieresistenter Depression"
+    assert g["language"] == "ger"
+    assert v["title"] == "Psykisk ohälsa och terrorism" and "original-title" not in v
+
+
 def test_retracted_items_have_status_and_note():
     item, plain = _items([hard_cases()[0], by_pmid("20729678")])
     assert item["status"] == "retracted"

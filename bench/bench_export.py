@@ -1,0 +1,188 @@
+"""Export throughput and memory: 20,000 records per format through `ketlit export`'s code path.
+
+Every Article of ../shared/data/pubmed/efetch-xml (parsed by harvester.parse) is replicated under
+new PMIDs into two record stores, of 5,000 and 20,000 records. Each format is exported from each
+store with ``export_selection`` (no query: every record, written atomically to a file) in a fresh
+subprocess, which reports
+
+- records/s (a run without tracing),
+- peak traced Python memory (tracemalloc, a second run) and the process's peak RSS.
+
+Streaming means the 20,000-record peak equals the 5,000-record peak; the only thing an export
+holds per record is the list of selected PMIDs (and, for BibTeX, the set of keys used). The
+baseline, measured in the same run, is the naive alternative: load every Article into a list,
+then write RIS; its peak grows with the record count.
+
+    python bench/bench_export.py [--records 20000] [--small 5000] [--no-readme]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+FORMATS = ["ris", "bibtex", "medline", "csl-json", "csv", "text"]
+
+
+def _settings(directory: Path):
+    from index.settings import settings_from_mapping
+
+    return settings_from_mapping({"data_dir": str(directory / "data")}, directory)
+
+
+def build_store(directory: Path, n: int) -> Path:
+    from harvester.parse import iter_pubmed
+    from index.article import Article
+    from index.store import RecordStore
+    from tests.helpers import EFETCH_XML
+
+    seen: dict[str, Article] = {}
+    for path in sorted(EFETCH_XML.rglob("*.xml")):
+        for rec in iter_pubmed(path):
+            if isinstance(rec, Article):
+                seen.setdefault(rec.pmid, rec)
+    originals = list(seen.values())
+    settings = _settings(directory)
+    with RecordStore(settings.store_path) as store, store.transaction():
+        batch = []
+        for i in range(n):
+            batch.append(dataclasses.replace(originals[i % len(originals)], pmid=str(40_000_000 + i)))
+            if len(batch) == 1000:
+                store.upsert(batch, topic="depression")
+                batch = []
+        if batch:
+            store.upsert(batch, topic="depression")
+    return directory
+
+
+def worker(directory: Path, fmt: str, mode: str) -> dict[str, float]:
+    """One measurement in this (fresh) process."""
+    from search.export import write_export
+    from search.export.selection import export_selection
+
+    settings = _settings(directory)
+    out = directory / f"out.{fmt}"
+
+    def run() -> int:
+        if mode == "materialised":
+            from index.store import RecordStore
+
+            with RecordStore(settings.store_path) as store:
+                articles = list(store.iter_articles())
+            with open(out, "w", encoding="utf-8", newline="") as fh:
+                return write_export(articles, fmt, fh)
+        return export_selection(settings, fmt=fmt, output=out)
+
+    t0 = time.perf_counter()
+    n = run()
+    seconds = time.perf_counter() - t0
+    tracemalloc.start()
+    run()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"records": n, "seconds": seconds, "rate": n / seconds, "traced_peak_mb": peak / 2**20,
+            "rss_peak_mb": rss_kb / 1024, "bytes": out.stat().st_size}
+
+
+def measure(directory: Path, fmt: str, mode: str = "stream") -> dict[str, float]:
+    proc = subprocess.run([sys.executable, __file__, "--worker", str(directory), fmt, mode],
+                          capture_output=True, text=True, check=True, cwd=str(REPO))
+    return json.loads(proc.stdout)
+
+
+def write_readme(section: str) -> None:
+    readme = REPO / "bench" / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    pattern = re.compile(r"(<!-- section: export -->\n).*?(<!-- /section: export -->)", re.S)
+    if not pattern.search(text):
+        raise SystemExit("bench/README.md has no export section markers")
+    readme.write_text(pattern.sub(lambda m: m.group(1) + section + m.group(2), text),
+                      encoding="utf-8")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--records", type=int, default=20_000)
+    ap.add_argument("--small", type=int, default=5_000)
+    ap.add_argument("--no-readme", action="store_true")
+    ap.add_argument("--worker", nargs=3, metavar=("DIR", "FORMAT", "MODE"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.worker:
+        d, fmt, mode = args.worker
+        print(json.dumps(worker(Path(d), fmt, mode)))
+        return
+
+    with tempfile.TemporaryDirectory(prefix="ketlit-bench-export-") as tmp:
+        small = build_store(Path(tmp) / "small", args.small)
+        large = build_store(Path(tmp) / "large", args.records)
+        rows = []
+        for fmt in FORMATS:
+            s = measure(small, fmt)
+            big = measure(large, fmt)
+            rows.append((fmt, s, big))
+            print(f"{fmt:9} {big['records']:>6} rec  {big['rate']:8.0f} rec/s  "
+                  f"traced peak {s['traced_peak_mb']:6.1f} MB @{args.small} -> "
+                  f"{big['traced_peak_mb']:6.1f} MB @{args.records}  "
+                  f"RSS {s['rss_peak_mb']:5.0f} -> {big['rss_peak_mb']:5.0f} MB  "
+                  f"{big['bytes'] / 2**20:6.1f} MB written", flush=True)
+        base_s = measure(small, "ris", "materialised")
+        base_l = measure(large, "ris", "materialised")
+        print(f"baseline (materialise every Article, then RIS): traced peak "
+              f"{base_s['traced_peak_mb']:.1f} MB @{args.small} -> "
+              f"{base_l['traced_peak_mb']:.1f} MB @{args.records}; RSS "
+              f"{base_s['rss_peak_mb']:.0f} -> {base_l['rss_peak_mb']:.0f} MB")
+
+    lines = [
+        "## Export throughput",
+        "",
+        f"`python bench/bench_export.py` ({time.strftime('%Y-%m-%d')}, {os.cpu_count()} CPUs, "
+        f"Python {sys.version.split()[0]}). Shared PubMed records replicated under new PMIDs into "
+        f"record stores of {args.small:,} and {args.records:,}; each format exported with "
+        "`export_selection` (the `ketlit export --format F -o FILE` path: chunked store reads, "
+        "atomic write) in a fresh process. Rate from an untraced run; peak Python memory from "
+        "tracemalloc on a second run; RSS is the process peak (interpreter and imports "
+        "included).",
+        "",
+        f"| format | records/s ({args.records:,}) | MB written | traced peak {args.small:,} | "
+        f"traced peak {args.records:,} | RSS peak {args.small:,} | RSS peak {args.records:,} |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for fmt, s, big in rows:
+        lines.append(f"| {fmt} | {big['rate']:,.0f} | {big['bytes'] / 2**20:.1f} | "
+                     f"{s['traced_peak_mb']:.1f} MB | {big['traced_peak_mb']:.1f} MB | "
+                     f"{s['rss_peak_mb']:.0f} MB | {big['rss_peak_mb']:.0f} MB |")
+    lines += [
+        f"| *baseline: all Articles in a list, then RIS* | {base_l['rate']:,.0f} | "
+        f"{base_l['bytes'] / 2**20:.1f} | {base_s['traced_peak_mb']:.1f} MB | "
+        f"{base_l['traced_peak_mb']:.1f} MB | {base_s['rss_peak_mb']:.0f} MB | "
+        f"{base_l['rss_peak_mb']:.0f} MB |",
+        "",
+        "Streaming keeps the peak flat from 5,000 to 20,000 records, while the materialising "
+        "baseline grows with the record count. What still grows is small and bounded by "
+        "design: BibTeX keeps the set of keys it has used (about 100 bytes a record), and an "
+        "export by query or --pmids holds its list of PMIDs (an export of everything streams "
+        "the store without one).",
+        "",
+    ]
+    section = "\n".join(lines)
+    print(section)
+    if not args.no_readme:
+        write_readme(section)
+
+
+if __name__ == "__main__":
+    main()
