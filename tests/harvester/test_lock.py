@@ -90,3 +90,30 @@ def test_wait_gives_up_when_asked_to_stop(tmp_path: Path) -> None:
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_cli_harvest_is_refused_while_locked_and_waits_with_wait(tmp_path: Path,
+                                                                 eutils_server: object) -> None:
+    from tests.harvester.test_harvest import fast_pubmed
+    from tests.helpers import run_ketlit, write_config
+
+    cfg = write_config(tmp_path, pubmed=fast_pubmed(eutils_server),
+                       topics={"mice": {"query": "mice"}})
+    lock = tmp_path / "data" / "harvest.lock"
+    proc = _hold(lock, 30)
+    try:
+        refused = run_ketlit(["harvest"], cfg)
+        assert refused.returncode == 5
+        assert refused.stderr.strip() == (
+            f"ketlit: another harvest is running (pid {proc.pid}, started "
+            f"{refused.stderr.split('started ')[1].split(')')[0]}); wait for it or use --wait")
+    finally:
+        proc.kill()
+        proc.wait()
+    holder = _hold(lock, 1.5)
+    t0 = time.monotonic()
+    waited = run_ketlit(["harvest", "--wait"], cfg, timeout=120)
+    assert waited.returncode == 0, waited.stderr
+    assert holder.wait() == 0 and time.monotonic() - t0 >= 1.0
+    assert "mice: 49 new" in waited.stdout
+    assert not lock.exists()
