@@ -18,7 +18,8 @@
   break the link).
 - ``pages`` with ``--`` and PubMed's abbreviated ends expanded; ``month`` as the standard
   ``jan``..``dec`` macros; ``pmid``, ``pmcid``, ``doi``, ``issn``/``isbn``, ``url``, ``language``,
-  ``abstract``, ``keywords`` (comma-separated).
+  ``abstract``, ``keywords`` (separated by "; ": MeSH headings such as "Depression, Postpartum"
+  contain commas, and an importer that splits on commas would cut them in two).
 - A retracted record: ``note = {RETRACTED publication; retraction notice PMID ...}``; the title
   is left as published.
 """
@@ -214,7 +215,7 @@ class BibtexExporter(Exporter):
         add("language", ", ".join(article.languages) if article.languages else None)
         add("abstract", article.abstract)
         terms = subject_terms(article)
-        add("keywords", ", ".join(terms) if terms else None)
+        add("keywords", "; ".join(terms) if terms else None)
         add("note", retraction_note(article))
 
         key = self.unique_key(article)

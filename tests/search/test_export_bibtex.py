@@ -137,6 +137,13 @@ def test_group_author_is_one_name_and_particles_stay_with_the_surname():
     assert names[6].last == ["{ESKETINTRD3 Trial Investigators and the SUSTAIN Group, Inc.}"]
 
 
+def test_keywords_keep_mesh_headings_with_commas_whole():
+    art = by_pmid("20729678")
+    art.mesh = [*art.mesh, type(art.mesh[0])("Depression, Postpartum")]
+    kw = _field(_parse(export([art], "bibtex")).entries[0], "keywords")
+    assert kw.split("; ") == [*(m.descriptor for m in art.mesh), *art.keywords]
+
+
 def test_month_macro_and_retraction_note():
     retracted = hard_cases()[0]
     text = export([retracted], "bibtex")
