@@ -841,3 +841,41 @@ def _isbn13(isbn: str | None) -> str | None:
     body = "978" + isbn[:9]
     check = (10 - sum(int(d) * (1 if i % 2 == 0 else 3) for i, d in enumerate(body)) % 10) % 10
     return body + str(check)
+
+
+@pytest.mark.parametrize("path", [ZOTERO / "testcase07.input.xml",
+                                  EFETCH_XML / "metapub" / "tests" / "test_data" /
+                                  "sample_article_20301577.xml",
+                                  BIOPYTHON_2008 / "pubmed2.xml"])
+def test_any_optional_element_may_be_missing(path: Path) -> None:
+    # PubMed leaves out whatever a record lacks; removing any one element kind (other than the
+    # PMID and the containers a record is recognised by) still gives an Article, never a crash.
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    tree = etree.parse(str(path), parser)
+    keep = {"PubmedArticleSet", "PubmedArticle", "PubmedBookArticle", "MedlineCitation",
+            "BookDocument", "Article", "PMID"}
+    tags = sorted({el.tag for el in tree.iter() if isinstance(el.tag, str)} - keep)
+    assert len(tags) > 30
+    for tag in tags:
+        copy = etree.fromstring(etree.tostring(tree.getroot()))
+        for el in list(copy.iter(tag)):
+            el.getparent().remove(el)
+        articles = parse_articles(etree.tostring(copy))
+        assert articles and all(a.pmid for a in articles), tag
+
+
+@pytest.mark.parametrize("junk", ["", "  ", "x", "13", "0000"])
+def test_empty_or_odd_leaf_values_do_not_crash(junk: str) -> None:
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    root = etree.parse(str(ZOTERO / "testcase07.input.xml"), parser).getroot()
+    for el in root.iter():
+        if isinstance(el.tag, str) and len(el) == 0 and el.tag != "PMID":
+            el.text = junk
+    [a] = parse_articles(etree.tostring(root))
+    assert a.pmid == "33760390"
+    for key, value in a.to_dict().items():
+        assert value != "", key  # blanks become None/empty, never ""
