@@ -45,7 +45,7 @@ from index.settings import PubMedSettings
 __all__ = ["ESearchResult", "EutilsClient", "EutilsRequest", "FetchResult", "Interrupted",
            "build_efetch", "build_esearch"]
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("ketlit.eutils")  # under "ketlit": harvester/logs.py routes it
 T = TypeVar("T")
 
 # NCBI: "use HTTP POST when more than about 200 UIDs are given".

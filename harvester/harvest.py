@@ -272,8 +272,10 @@ class _Run:
         self._win_todo = 0  # records to fetch in the window being committed, and those done
         self._win_done = 0
 
-    def say(self, msg: str) -> None:
-        log.info(msg)
+    def say(self, msg: str, level: int = logging.INFO) -> None:
+        # With progress on a terminal the line is printed here; file_only keeps the log's own
+        # stderr handler (harvester/logs.py) from printing it a second time.
+        log.log(level, msg, extra={"file_only": True} if self.progress else None)
         if self.progress:
             print(msg, file=sys.stderr, flush=True)
 
@@ -286,6 +288,7 @@ class _Run:
             if previous:
                 store.set_meta("previous_harvest_started", previous)
             store.set_meta("last_harvest_started", utcnow())
+        log.info("harvest started: %s", ", ".join(t.name for t in topics))
         report = HarvestReport()
         unreachable: str | None = None
         for topic in topics:
@@ -368,7 +371,8 @@ class _Run:
             else:  # an unexpected exception: leave a trace in the run log, then re-raise
                 store.finish_run(run_id, "failed", "internal error", windows=tr.windows,
                                  requests=tr.requests, new=tr.new, updated=tr.updated)
-        self.say(tr.line())
+        self.say(tr.line(), {"failed": logging.ERROR,
+                             "interrupted": logging.WARNING}.get(tr.status, logging.INFO))
         return tr
 
     def _walk(self, topic: Topic, tr: TopicReport, client: Any, pipe_stop: threading.Event,

@@ -126,7 +126,7 @@ def render_article(article: Article) -> str:
     parts = [f"**{title}.**"]
     authors = _authors(article)
     if authors:
-        parts.append(_md(authors) + ".")
+        parts.append(_md(authors).rstrip(".") + ".")
     journal = article.journal or article.journal_iso or article.publisher
     if journal:
         parts.append(f"*{_md(journal)}*.")

@@ -216,6 +216,13 @@ def test_fast_trigger_repeats_and_a_failed_run_is_retried_at_the_next_fire(
     try:
         wait_for(lambda: "scheduled harvest failed" in log_text(settings)
                  or "finished with failures" in log_text(settings), 30, "the failed run")
+
+        def stats_shows_failure() -> bool:
+            data = json.loads(run_ketlit(["stats", "--json"], cfg, check=True).stdout)
+            return any(r["status"] == "failed" and r["error"] for r in data["last_runs"].values())
+
+        # `ketlit stats` shows the failure (a retry may be running at the moment we ask).
+        wait_for(stats_shows_failure, 20, "stats to show the failed run", poll=0.2)
         server.set_faults(0.0)
         wait_for(lambda: "scheduled harvest finished; next run" in log_text(settings), 30,
                  "a successful run at a later fire time")

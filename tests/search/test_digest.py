@@ -77,6 +77,6 @@ def test_entry_escapes_markdown_and_shortens_long_author_lists() -> None:
                   retracted=True)
     line = render_article(art)
     assert line.startswith(r"- **Ketamine \*and\* \[R\]-ketamine\_2 in \<TRD\>.**")
-    assert "A0 B, A1 B, A2 B, A3 B, A4 B, A5 B, et al." in line
+    assert "A0 B, A1 B, A2 B, A3 B, A4 B, A5 B, et al. *Biol" in line
     assert "A6 B" not in line
     assert "*Biol Psychiatry*. 2025. **Retracted.** [PMID 7](https://pubmed.ncbi.nlm.nih.gov/7/)" in line
