@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from harvester.signals import StopFlag
 from index.cron import build_trigger, previous_fire_time
-from index.errors import KetlitError, LockedError
+from index.errors import ConfigError, KetlitError, LockedError
 from index.settings import Settings
 from index.store import RecordStore
 
@@ -224,7 +224,8 @@ class _Schedule:
 def run_schedule(settings: Settings, on_run_done: RunDone | None = None) -> None:
     """Run the harvest schedule in the foreground until SIGTERM/SIGINT; then return normally."""
     if not settings.topics:
-        raise KetlitError("schedule: config has no topics to harvest; add one under `topics:` "
+        # ConfigError (exit 2): the systemd unit does not restart on it, since waiting cannot help.
+        raise ConfigError("schedule: config has no topics to harvest; add one under `topics:` "
                           "in config.yaml")
     _Schedule(settings, on_run_done).run()
 
