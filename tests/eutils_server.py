@@ -962,6 +962,11 @@ class EutilsServer:
             if count > limit:
                 self._send_429(h, entry, params, count, limit)
                 return
+        root = "eSearchResult" if entry.endpoint == "esearch.fcgi" else "eFetchResult"
+        if params.get("db", "pubmed") != "pubmed":
+            self._xml_error(h, entry, api_key, root, 400,
+                            f"Invalid db name specified: {params.get('db')}")
+            return
         if entry.endpoint == "esearch.fcgi":
             self._esearch(h, entry, params)
         else:
@@ -1022,6 +1027,10 @@ class EutilsServer:
     def _esearch(self, h: _Handler, entry: LoggedRequest, params: dict[str, str]) -> None:
         api_key = bool(params.get("api_key"))
         term = params.get("term", "")
+        if not term.strip():
+            self._xml_error(h, entry, api_key, "eSearchResult", 400,
+                            "Empty term and query_key - nothing todo")
+            return
         try:
             retstart = int(params.get("retstart") or 0)
             retmax = int(params.get("retmax") or 20)

@@ -300,6 +300,16 @@ def test_removed_record_is_silently_omitted(eutils_server):
     assert "9997" not in ids_of(esearch(eutils_server, term="9997[xx] OR the", retmax=500).content)
 
 
+def test_bad_parameters_get_ncbis_error_bodies(eutils_server):
+    r = esearch(eutils_server, term="  ")
+    assert r.status_code == 400
+    assert etree.fromstring(r.content).findtext("ERROR") == "Empty term and query_key - nothing todo"
+    r = efetch(eutils_server, db="nothing", id="9997")
+    assert etree.fromstring(r.content).findtext("ERROR") == "Invalid db name specified: nothing"
+    r = efetch(eutils_server)
+    assert etree.fromstring(r.content).findtext("ERROR") == "Empty id list - nothing todo"
+
+
 def test_wrong_path_is_404_html(eutils_server):
     r = requests.get(eutils_server.base_url.replace("/entrez/eutils/", "/nope/") + "efetch.fcgi",
                      timeout=10)
