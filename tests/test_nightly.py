@@ -40,16 +40,10 @@ LOG_LINE = re.compile(
 # -- fixtures and helpers -------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def base_db() -> RecordDB:
-    return RecordDB.from_shared()
-
-
 @pytest.fixture
-def server(base_db: RecordDB) -> Iterator[EutilsServer]:
-    # A fresh database per test (tests add records); parsing the shared XML once per module.
-    db = RecordDB(base_db._contents.values())
-    with EutilsServer(db) as srv:
+def server() -> Iterator[EutilsServer]:
+    # A fresh database per test: tests add records to it.
+    with EutilsServer(RecordDB.from_shared()) as srv:
         yield srv
 
 
@@ -150,7 +144,7 @@ def test_schedule_fires_on_a_fast_trigger_harvests_and_writes_the_digest(
 
     # Fire once a day at a second a few seconds from now: the trigger (not catch-up, since the
     # harvest above is newer than the previous fire time, yesterday) must start the run.
-    fire = (datetime.now(UTC) + timedelta(seconds=4)).replace(microsecond=0)
+    fire = (datetime.now(UTC) + timedelta(seconds=6)).replace(microsecond=0)
     cfg = make_config(tmp_path, server, schedule={
         "cron": f"{fire.second} {fire.minute} {fire.hour} * * *", "timezone": "UTC"})
     proc = popen_ketlit(["schedule"], cfg)
