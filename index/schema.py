@@ -27,7 +27,7 @@ from whoosh import columns, fields
 from index.analysis import BiomedTokenizer, biomed_analyzer
 from index.article import Article
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Separators inside the facets column; chosen because they never occur in topic names (config
 # restricts them) and PubMed publication types contain neither.

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import numpy as np
 from whoosh import highlight
 from whoosh import query as wq
 from whoosh.scoring import BM25F
@@ -28,6 +29,7 @@ from index.schema import parse_facet_key
 from index.settings import Settings
 from index.store import RecordStore
 from index.writer import live_index_dir, open_index
+from search.engine import Evaluator, IndexArrays, sort_by, top_k
 from search.query import CompiledQuery, QueryBuilder, pubtype_query
 from search.vocabulary import Vocabulary, load_vocabulary
 
@@ -152,8 +154,9 @@ class Searcher:
                 last = exc
                 continue
             self._ix, self._s, self._dir = ix, s, live_index_dir(self.settings)
-            self._facet_keys: list[bytes] | None = None
-            self._pmids: list[str] | None = None
+            self._arrays = IndexArrays(s)
+            self._engine = Evaluator(self._arrays, k1=BM25_K1, b=BM25_B)
+            self._pmid_col = s.reader().column_reader("pmid")
             if s.doc_count() == 0 and self.store.count() == 0:
                 raise IndexMissingError(
                     "the index is empty: run `ketlit harvest` or `ketlit ingest FILE` first")
@@ -197,13 +200,13 @@ class Searcher:
         with self._lock:
             compiled = self.builder.build(req.query, req.match)
             q = self._with_filters(compiled.query, req)
-            docs = set(q.docs(self._s))
-            total = len(docs)
+            mask, score = self._engine.run(q)
+            total = int(np.count_nonzero(mask))
             start = (req.page - 1) * req.limit
-            top = self._top(q, req.sort, start + req.limit) if start < total else []
+            top = self._order(mask, score, req.sort, start + req.limit) if start < total else []
             page = top[start:start + req.limit]
             hits = self._hits(page, compiled)
-            facets = self._facets(docs)
+            facets = self._facets(mask)
             suggestion = self._suggest(compiled, req) if total == 0 else None
         return SearchResponse(query=req.query, total=total, page=req.page, per_page=req.limit,
                               hits=hits, facets=facets, suggestion=suggestion)
@@ -215,9 +218,9 @@ class Searcher:
             compiled = self.builder.build(req.query, req.match)
             q = self._with_filters(compiled.query, req)
             start = (req.page - 1) * req.limit
-            ranked = self._top(q, req.sort, start + req.limit)[start:]
-            pmids = self._pmid_column()
-            return [(pmids[d], score) for d, score in ranked]
+            mask, score = self._engine.run(q)
+            ranked = self._order(mask, score, req.sort, start + req.limit)[start:]
+            return [(self._pmid(d), s) for d, s in ranked]
 
     def iter_matching_pmids(self, req: SearchRequest) -> Iterator[str]:
         """Every match, in the request's sort order (for exports; no paging)."""
@@ -225,15 +228,14 @@ class Searcher:
         with self._lock:
             compiled = self.builder.build(req.query, req.match)
             q = self._with_filters(compiled.query, req)
-            ranked = self._top(q, req.sort, None)
-            pmids = self._pmid_column()
-            out = [pmids[d] for d, _s in ranked]
+            mask, score = self._engine.run(q)
+            out = [self._pmid(d) for d, _s in self._order(mask, score, req.sort, None)]
         yield from out
 
     def all_facets(self) -> dict[str, dict[str, int]]:
         """Facet counts over every indexed record (for stats)."""
         with self._lock:
-            return self._facets(set(wq.Every().docs(self._s)))
+            return self._facets(self._arrays.live)
 
     def get(self, pmid: str) -> Article:
         pmid = pmid.strip()
@@ -263,8 +265,8 @@ class Searcher:
             top_w = key[0][0]
             q = wq.AndNot(wq.Or([wq.Term("text", t, boost=w / top_w) for w, t in key]),
                           wq.Term("pmid", pmid))
-            ranked = self._top(q, "relevance", limit)
-            hits = self._hits(ranked, None)
+            mask, score = self._engine.run(q)
+            hits = self._hits(self._order(mask, score, "relevance", limit), None)
         return SearchResponse(query=f"similar:{pmid}", total=len(hits), page=1, per_page=limit,
                               hits=hits)
 
@@ -311,23 +313,21 @@ class Searcher:
             combined = wq.AndNot(combined, wq.Term("retracted", True))
         return combined
 
-    def _top(self, q: wq.Query, sort: str, n: int | None) -> list[tuple[int, float | None]]:
+    def _order(self, mask: np.ndarray, score: np.ndarray, sort: str,
+               n: int | None) -> list[tuple[int, float | None]]:
         if sort == "relevance":
-            res = self._s.search(q, limit=n)
-            return [(docnum, score) for score, docnum in _top_n(res)]
-        res = self._s.search(q, limit=n, sortedby="date", reverse=(sort == "newest"))
-        return [(docnum, None) for _score, docnum in _top_n(res)]
+            docs = top_k(mask, score, n)
+            return [(int(d), float(score[d])) for d in docs]
+        docs = sort_by(mask, self._arrays.numeric_column("date"), sort == "newest", n)
+        return [(int(d), None) for d in docs]
 
-    def _pmid_column(self) -> list[str]:
-        if self._pmids is None:
-            col = self._s.reader().column_reader("pmid")
-            self._pmids = [v.decode() if isinstance(v, bytes) else v for v in col]
-        return self._pmids
+    def _pmid(self, docnum: int) -> str:
+        v = self._pmid_col[docnum]
+        return v.decode() if isinstance(v, bytes) else str(v)
 
     def _hits(self, ranked: Sequence[tuple[int, float | None]],
               compiled: CompiledQuery | None) -> list[Hit]:
-        pmids = self._pmid_column()
-        ids = [pmids[d] for d, _ in ranked]
+        ids = [self._pmid(d) for d, _ in ranked]
         arts = self.store.get_many(ids)
         hits = []
         for (_d, score), pmid in zip(ranked, ids, strict=True):
@@ -354,12 +354,10 @@ class Searcher:
             " \u2026"
         return html.escape(short, quote=False)
 
-    def _facets(self, docs: set[int]) -> dict[str, dict[str, int]]:
-        if self._facet_keys is None:
-            col = self._s.reader().column_reader("facets")
-            self._facet_keys = list(col)
-        keys = self._facet_keys
-        per_key = Counter(keys[d] for d in docs)
+    def _facets(self, mask: np.ndarray) -> dict[str, dict[str, int]]:
+        ids, keys = self._arrays.facet_ids()
+        counts = np.bincount(ids[mask], minlength=len(keys))
+        per_key = {keys[i]: int(c) for i in np.flatnonzero(counts) for c in (counts[i],)}
         topics: Counter[str] = Counter()
         years: Counter[str] = Counter()
         types: Counter[str] = Counter()
@@ -399,13 +397,10 @@ class Searcher:
             alt = self.builder.build(text, req.match)
         except QueryError:
             return None
-        if not any(True for _ in self._with_filters(alt.query, req).docs(self._s)):
+        alt_mask, _ = self._engine.run(self._with_filters(alt.query, req))
+        if not alt_mask.any():
             return None
         return text
-
-
-def _top_n(res: Any) -> list[tuple[float, int]]:
-    return [(hit.score, hit.docnum) for hit in res]
 
 
 def _any(fieldname: str, values: Sequence[str]) -> wq.Query:

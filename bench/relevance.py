@@ -1,0 +1,203 @@
+"""Ranking quality on a BEIR-layout collection, through ketlit's own index and CLI.
+
+    python bench/relevance.py ../shared/data/ir/scifact-train --split train [--report]
+
+1. every corpus document becomes an Article (title, abstract) in a fresh data dir's record store,
+   and the index is built from it with ``rebuild_index`` (what ``ketlit reindex`` runs);
+2. the split's queries go to ``ketlit search --batch FILE --match any --limit 100`` (the real
+   console script, default settings);
+3. nDCG@10 and Recall@100 against the split's qrels.
+
+Baseline, measured in the same run: plain Whoosh (StemmingAnalyzer, BM25F defaults, title and
+text fields, OR query) over the same documents. ``--report`` writes the figures into the
+"relevance" section of bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from index.article import Article  # noqa: E402
+from index.settings import settings_from_mapping  # noqa: E402
+from index.store import ORIGIN_INGEST, RecordStore  # noqa: E402
+from index.writer import rebuild_index  # noqa: E402
+
+
+def load_beir(beir: Path, split: str) -> tuple[list[dict], dict[str, str], dict[str, dict[str, int]]]:
+    corpus = [json.loads(line) for line in (beir / "corpus.jsonl").open(encoding="utf-8")]
+    queries = {}
+    for line in (beir / "queries.jsonl").open(encoding="utf-8"):
+        q = json.loads(line)
+        queries[str(q["_id"])] = q["text"]
+    qrels: dict[str, dict[str, int]] = defaultdict(dict)
+    with (beir / "qrels" / f"{split}.tsv").open(encoding="utf-8") as fh:
+        next(fh)
+        for line in fh:
+            qid, did, score = line.rstrip("\n").split("\t")
+            qrels[qid][did] = int(score)
+    return corpus, {q: queries[q] for q in qrels if q in queries}, dict(qrels)
+
+
+def ndcg_at(run: dict[str, list[str]], qrels: dict[str, dict[str, int]], k: int = 10) -> float:
+    total = 0.0
+    for qid, rels in qrels.items():
+        ranked = run.get(qid, [])[:k]
+        dcg = sum((2 ** rels.get(d, 0) - 1) / math.log2(i + 2) for i, d in enumerate(ranked))
+        ideal = sorted(rels.values(), reverse=True)[:k]
+        idcg = sum((2 ** r - 1) / math.log2(i + 2) for i, r in enumerate(ideal))
+        total += dcg / idcg if idcg else 0.0
+    return total / len(qrels)
+
+
+def recall_at(run: dict[str, list[str]], qrels: dict[str, dict[str, int]], k: int = 100) -> float:
+    total = 0.0
+    for qid, rels in qrels.items():
+        relevant = {d for d, r in rels.items() if r > 0}
+        got = set(run.get(qid, [])[:k])
+        total += len(relevant & got) / len(relevant) if relevant else 0.0
+    return total / len(qrels)
+
+
+def parse_trec(text: str) -> dict[str, list[str]]:
+    run: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    for line in text.splitlines():
+        qid, _q0, did, rank, _score, _tag = line.split()
+        run[qid].append((int(rank), did))
+    return {q: [d for _r, d in sorted(v)] for q, v in run.items()}
+
+
+def doc_to_article(doc: dict) -> Article:
+    return Article(pmid=str(doc["_id"]), title=doc.get("title") or None,
+                   abstract=doc.get("text") or None)
+
+
+def build_ketlit(data_dir: Path, corpus: list[dict]) -> Path:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    config = data_dir / "config.yaml"
+    config.write_text(f"data_dir: {data_dir}\n", encoding="utf-8")
+    settings = settings_from_mapping({"data_dir": str(data_dir)}, data_dir)
+    store = RecordStore(settings.store_path)
+    try:
+        with store.transaction():
+            store.upsert((doc_to_article(d) for d in corpus), origin=ORIGIN_INGEST)
+    finally:
+        store.close()
+    rebuild_index(settings)
+    return config
+
+
+def run_ketlit_batch(config: Path, queries: dict[str, str], limit: int = 100) -> str:
+    qfile = config.parent / "queries.tsv"
+    qfile.write_text("".join(f"{q}\t{' '.join(t.split())}\n" for q, t in queries.items()),
+                     encoding="utf-8")
+    exe = Path(sys.executable).parent / "ketlit"
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "search.cli"]
+    proc = subprocess.run(cmd + ["--config", str(config), "search", "--batch", str(qfile),
+                                 "--match", "any", "--limit", str(limit), "--format", "trec"],
+                          capture_output=True, text=True, cwd=str(REPO), check=False)
+    if proc.returncode != 0:
+        raise SystemExit(f"ketlit search --batch failed ({proc.returncode}): {proc.stderr}")
+    return proc.stdout
+
+
+def whoosh_baseline(corpus: list[dict], queries: dict[str, str], tmp: Path) -> dict[str, list[str]]:
+    """Plain Whoosh as documented: StemmingAnalyzer, BM25F defaults, OR query over two fields."""
+    from whoosh import fields, index, qparser, scoring
+    from whoosh.analysis import StemmingAnalyzer
+
+    schema = fields.Schema(id=fields.ID(stored=True, unique=True),
+                           title=fields.TEXT(analyzer=StemmingAnalyzer()),
+                           text=fields.TEXT(analyzer=StemmingAnalyzer()))
+    ix = index.create_in(str(tmp), schema)
+    w = ix.writer(limitmb=256)
+    for d in corpus:
+        w.add_document(id=str(d["_id"]), title=d.get("title") or "", text=d.get("text") or "")
+    w.commit()
+    parser = qparser.MultifieldParser(["title", "text"], schema, group=qparser.OrGroup)
+    parser.remove_plugin_class(qparser.FieldsPlugin)
+    parser.remove_plugin_class(qparser.WildcardPlugin)
+    run: dict[str, list[str]] = {}
+    with ix.searcher(weighting=scoring.BM25F()) as s:
+        for qid, text in queries.items():
+            q = parser.parse(text)
+            run[qid] = [h["id"] for h in s.search(q, limit=100)]
+    return run
+
+
+def write_report(lines: list[str]) -> None:
+    readme = REPO / "bench" / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    start, end = "<!-- section: relevance -->", "<!-- /section: relevance -->"
+    i, j = text.index(start), text.index(end)
+    body = "\n".join(["## Ranking quality", "", *lines])
+    readme.write_text(text[:i + len(start)] + "\n" + body + "\n" + text[j:], encoding="utf-8")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("beir_dir", type=Path)
+    ap.add_argument("--split", default="train")
+    ap.add_argument("--no-baseline", action="store_true")
+    ap.add_argument("--report", action="store_true", help="write the figures to bench/README.md")
+    args = ap.parse_args()
+
+    corpus, queries, qrels = load_beir(args.beir_dir, args.split)
+    print(f"{len(corpus)} documents, {len(queries)} queries, split {args.split}")
+    with tempfile.TemporaryDirectory(prefix="ketlit-relevance-") as tmp_s:
+        tmp = Path(tmp_s)
+        t0 = time.perf_counter()
+        config = build_ketlit(tmp / "ketlit", corpus)
+        t_index = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        run = parse_trec(run_ketlit_batch(config, queries))
+        t_search = time.perf_counter() - t0
+        nd, rc = ndcg_at(run, qrels), recall_at(run, qrels)
+        print(f"ketlit:         nDCG@10 {nd:.4f}  Recall@100 {rc:.4f}  "
+              f"(index {t_index:.1f}s, {len(queries)} queries via the CLI {t_search:.1f}s)")
+        rows = [("ketlit (default settings, `--match any`)", nd, rc)]
+        if not args.no_baseline:
+            (tmp / "whoosh").mkdir()
+            base = whoosh_baseline(corpus, queries, tmp / "whoosh")
+            bnd, brc = ndcg_at(base, qrels), recall_at(base, qrels)
+            print(f"plain Whoosh:   nDCG@10 {bnd:.4f}  Recall@100 {brc:.4f}")
+            rows.append(("plain Whoosh BM25F baseline (same run)", bnd, brc))
+    if args.report:
+        name = args.beir_dir.name
+        lines = [
+            f"Collection `{name}`, split `{args.split}`: {len(corpus)} documents, "
+            f"{len(queries)} queries. Measured {time.strftime('%Y-%m-%d')} on this machine.",
+            "",
+            "| run | nDCG@10 | Recall@100 |",
+            "|---|---|---|",
+            *[f"| {r} | {a:.4f} | {b:.4f} |" for r, a, b in rows],
+            "",
+            "Command:",
+            "",
+            "```",
+            f"python bench/relevance.py {os.path.relpath(args.beir_dir, REPO)} --split "
+            f"{args.split} --report",
+            "```",
+        ]
+        write_report(lines + _notes())
+        print("wrote bench/README.md (relevance)")
+
+
+def _notes() -> list[str]:
+    notes = REPO / "bench" / "relevance_notes.md"
+    return ["", *notes.read_text(encoding="utf-8").splitlines()] if notes.exists() else []
+
+
+if __name__ == "__main__":
+    main()
