@@ -154,12 +154,14 @@ class _Failure:
 
 
 def _pipelined(produce: Callable[[threading.Event], Iterator[_Item]], stop: threading.Event,
-               depth: int = 2) -> Iterator[_Item]:
+               abandon: Callable[[], bool], depth: int = 2) -> Iterator[_Item]:
     """Run ``produce`` in a thread, yielding its items here; at most ``depth`` items wait.
 
     The small queue bounds memory to a couple of batches whatever the number of records. If the
     consumer stops early (error, signal), ``stop`` tells the producer (and its HTTP client) to
-    give up, and the thread is joined before returning.
+    give up. When ``abandon()`` turns true (SIGTERM/SIGINT) while the producer is inside an HTTP
+    request, we do not wait for the answer (up to pubmed.timeout_s): _Stopped is raised at once
+    and the daemon thread is left to notice the stop and end by itself.
     """
     q: queue.Queue[Any] = queue.Queue(maxsize=depth)
 
@@ -185,7 +187,12 @@ def _pipelined(produce: Callable[[threading.Event], Iterator[_Item]], stop: thre
     thread.start()
     try:
         while True:
-            item = q.get()
+            try:
+                item = q.get(timeout=0.1)
+            except queue.Empty:
+                if abandon():
+                    raise _Stopped from None
+                continue
             if item is _END:
                 return
             if isinstance(item, _Failure):
@@ -193,7 +200,7 @@ def _pipelined(produce: Callable[[threading.Event], Iterator[_Item]], stop: thre
             yield item
     finally:
         stop.set()
-        thread.join(timeout=30)
+        thread.join(timeout=1 if abandon() else 30)
 
 
 # -- the run ----------------------------------------------------------------------------------------
@@ -558,7 +565,7 @@ class _Run:
                  produce: Callable[[threading.Event], Iterator[_Item]],
                  on_window: Callable[[_WindowDone], None] | None) -> None:
         pipe_stop.clear()
-        for item in _pipelined(produce, pipe_stop):
+        for item in _pipelined(produce, pipe_stop, self.flag.is_set):
             tr.reached_server = True
             if isinstance(item, _WindowStart):
                 self._win_todo, self._win_done = item.to_fetch, 0

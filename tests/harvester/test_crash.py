@@ -141,3 +141,25 @@ def test_sigterm_mid_harvest_exits_zero_and_the_next_run_completes(
     final = run_ketlit(["harvest"], cfg, timeout=300)
     assert final.returncode == 0, final.stderr
     _assert_same_as_clean(cfg, clean)
+
+
+def test_sigterm_abandons_a_request_in_flight(tmp_path: Path, make_eutils_server: Any) -> None:
+    """The server stops answering (each request held 30 s, longer than the client's timeout):
+    SIGTERM must not wait for the answer."""
+    srv = make_eutils_server(hold_s=30)
+    cfg = write_config(tmp_path, pubmed=fast_pubmed(srv, timeout_s=60, **CRASH_PUBMED),
+                       topics={n: {"query": q} for n, q in TOPICS.items()})
+    proc = _start(cfg)
+    deadline = time.monotonic() + 60
+    while _stored(cfg) == 0 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    srv.set_faults(1.0, ["timeout"])
+    time.sleep(1.0)  # the next request is now held by the server
+    assert proc.poll() is None
+    sent = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert time.monotonic() - sent < 5
+    assert "interrupted" in out
+    assert not load_settings(cfg).lock_path.exists()
