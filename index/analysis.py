@@ -189,7 +189,8 @@ def _stem_one(word: str, stem: bool, protected: frozenset[str]) -> str:
     return stem_word(word)
 
 
-def query_variants(text: str, protected: frozenset[str] = frozenset()) -> list[list[str]]:
+def query_variants(text: str, protected: frozenset[str] = frozenset(),
+                   stem: bool = True) -> list[list[str]]:
     """For the query builder: each typed word as [joined-or-single, part1, part2...].
 
     A hyphenated query word yields its joined form first and then its parts, so the query can ask
@@ -197,7 +198,7 @@ def query_variants(text: str, protected: frozenset[str] = frozenset()) -> list[l
     """
     groups: list[list[str]] = []
     last_key: tuple[int, int] | None = None
-    for tok in analyse(text, protected=protected):
+    for tok in analyse(text, stem=stem, protected=protected):
         key = (tok.start, tok.end)
         if key == last_key:
             groups[-1].append(tok.text)

@@ -9,9 +9,10 @@ silently reinterprets an unbalanced parenthesis or an unknown tag, and a researc
 wrong result. Here a malformed query raises QueryError naming the character where it goes wrong.
 
 Rules (PubMed's where they differ from Whoosh's): terms are ANDed (``match="any"`` ORs them, for
-pasted sentences); AND binds tighter than OR; ``NOT``/``-`` exclude; a run of plain words directly
-followed by a tag is searched as a phrase in that field ("randomized controlled trial[pt]",
-"Smith J[au]"), as PubMed does; truncation needs three letters before ``*``.
+pasted sentences); AND binds tighter than OR; ``NOT``/``-`` exclude; a tag after several plain
+words takes a publication type ("ketamine randomized controlled trial[pt]"), a name with its
+initials ("Smith J[au]") or a journal title, otherwise the last word (quote phrases:
+"major depression"[tiab]); truncation needs three letters before ``*``.
 Each word goes through the index's analysis (index.analysis): a hyphenated word matches its joined
 form or its parts as a phrase, and vocabulary synonyms (search/vocabulary.yaml) are added as
 alternatives with a lower weight.
@@ -41,6 +42,7 @@ PROXIMITY_FIELD = "text"
 MAX_PROXIMITY_PAIRS = 12
 
 TEXT_FIELDS = ("title", "abstract", "mesh", "keywords", "text", "author", "journal", "spell")
+UNSTEMMED_FIELDS = frozenset({"author", "journal", "spell"})  # names: see index.schema
 
 # PubMed tags (and long forms) -> our fields. None = "the default fields".
 TAGS: dict[str, tuple[str, ...] | None] = {
@@ -230,8 +232,9 @@ class GroupNode(Node):
 
 
 class Parser:
-    def __init__(self, query: str, implicit: str) -> None:
+    def __init__(self, query: str, implicit: str, vocab: Vocabulary) -> None:
         self.query = query
+        self.vocab = vocab
         self.toks = lex(query)
         self.i = 0
         self.implicit = implicit
@@ -343,13 +346,36 @@ class Parser:
                 words = self.toks[self.i:j]
                 self.i = j
                 fields, tag = self.tag_fields(self.take())
-                if len(words) == 1:
-                    return [TermNode(words[0].pos, words[0].text, fields, tag)]
-                text = " ".join(w.text for w in words)
-                return [PhraseNode(words[0].pos, text, fields, tag)]
+                n = self.tag_span(words, fields)
+                plain: list[Node] = [TermNode(w.pos, w.text) for w in words[:-n]]
+                tagged = words[-n:]
+                if n == 1:
+                    return [*plain, TermNode(tagged[0].pos, tagged[0].text, fields, tag)]
+                text = " ".join(w.text for w in tagged)
+                return [*plain, PhraseNode(tagged[0].pos, text, fields, tag)]
             self.take()
             return [TermNode(t.pos, t.text)]
         raise _err(self.query, t.pos, f"unexpected {t.text!r}")
+
+    def tag_span(self, words: list[Tok], fields: tuple[str, ...] | None) -> int:
+        """How many of the words right before a tag it applies to (PubMed-like).
+
+        [pt]: the longest run that names a publication type ("ketamine randomized controlled
+        trial[pt]"); [au]: a name and its initials ("Zarate CA[au]"); [ta]: the whole run (journal
+        titles); [la] and text fields: the last word (quote a phrase: "major depression"[tiab]).
+        """
+        if fields == ("pubtype",):
+            for n in range(len(words), 0, -1):
+                name = " ".join(w.text for w in words[-n:])
+                if _is_publication_type(self.vocab, name):
+                    return n
+            return len(words)
+        if fields == ("author",):
+            last = words[-1].text
+            return 2 if len(words) > 1 and last.isupper() and len(last) <= 3 else 1
+        if fields == ("journal",):
+            return len(words)
+        return 1
 
     def tag_fields(self, tag: Tok) -> tuple[tuple[str, ...] | None, str]:
         name = " ".join(tag.text.lower().split())
@@ -396,7 +422,7 @@ class QueryBuilder:
         text = text.strip()
         if not text:
             raise QueryError("query: the query is empty; give some words to search for")
-        node = Parser(text, "and" if match == "all" else "or").parse()
+        node = Parser(text, "and" if match == "all" else "or", self.vocab).parse()
         if not isinstance(node, GroupNode):
             node = GroupNode(0, "and", [(False, node)])  # so a lone word gets its synonyms
         ctx = _Ctx(text, implicit_and=match == "all")
@@ -535,7 +561,7 @@ class QueryBuilder:
             return self._keyword(node.text, node, ctx)
         if _is_wild(node.text):
             return self._wild(node, ctx, negated)
-        groups = query_variants(node.text, PROTECTED)
+        groups = query_variants(node.text, PROTECTED, stem=_stemmed(fields))
         if not groups:
             if fold(node.text).strip().isalnum():
                 ctx.only_stops = True
@@ -559,7 +585,7 @@ class QueryBuilder:
         fields = node.fields
         if fields and fields[0] in ("pubtype", "lang", "topic", "pmid", "year"):
             return self._keyword(node.text, node, ctx)
-        groups = query_variants(node.text, PROTECTED)
+        groups = query_variants(node.text, PROTECTED, stem=_stemmed(fields))
         if not groups:
             ctx.only_stops = True
             return None
@@ -625,6 +651,33 @@ class _Ctx:
     wild: list[str] = field(default_factory=list)
     sequence: list[str] = field(default_factory=list)  # default-field words in typed order
     only_stops: bool = False
+
+
+# PubMed's publication types (lower case), for telling "ketamine review[pt]" apart.
+PUBMED_TYPES = frozenset(t.lower() for t in """
+Adaptive Clinical Trial|Address|Autobiography|Bibliography|Biography|Case Reports|Classical Article|
+Clinical Conference|Clinical Study|Clinical Trial|Clinical Trial Protocol|Clinical Trial, Phase I|
+Clinical Trial, Phase II|Clinical Trial, Phase III|Clinical Trial, Phase IV|Clinical Trial, Veterinary|
+Comment|Comparative Study|Congress|Consensus Development Conference|Controlled Clinical Trial|
+Corrected and Republished Article|Dataset|Duplicate Publication|Editorial|English Abstract|
+Equivalence Trial|Evaluation Study|Expression of Concern|Festschrift|Guideline|Historical Article|
+Interview|Introductory Journal Article|Journal Article|Lecture|Letter|Meta-Analysis|Multicenter Study|
+News|Newspaper Article|Observational Study|Overall|Patient Education Handout|Personal Narrative|
+Portrait|Practice Guideline|Pragmatic Clinical Trial|Preprint|Published Erratum|
+Randomized Controlled Trial|Randomized Controlled Trial, Veterinary|Research Support, N.I.H., Extramural|
+Research Support, N.I.H., Intramural|Research Support, Non-U.S. Gov't|Research Support, U.S. Gov't, Non-P.H.S.|
+Research Support, U.S. Gov't, P.H.S.|Retracted Publication|Retraction of Publication|Review|
+Scientific Integrity Review|Systematic Review|Technical Report|Twin Study|Validation Study|
+Video-Audio Media|Webcast""".replace("\n", "").split("|"))
+
+
+def _is_publication_type(vocab: Vocabulary, name: str) -> bool:
+    folded = " ".join(name.lower().split())
+    return folded in PUBMED_TYPES or folded in vocab.publication_types
+
+
+def _stemmed(fields: tuple[str, ...] | None) -> bool:
+    return not (fields and set(fields) <= UNSTEMMED_FIELDS)
 
 
 def _or_unique(alts: list[wq.Query]) -> wq.Query:

@@ -153,13 +153,19 @@ class Searcher:
                 ix.close()
                 last = exc
                 continue
+            if s.doc_count_all() == 0:
+                s.close()
+                ix.close()
+                if self.store.count() == 0:
+                    raise IndexMissingError(
+                        "the index is empty: run `ketlit harvest` or `ketlit ingest FILE` first")
+                raise IndexMissingError(
+                    f"the index at {self.settings.index_dir} holds none of the "
+                    f"{self.store.count()} stored records: run `ketlit reindex`")
             self._ix, self._s, self._dir = ix, s, live_index_dir(self.settings)
             self._arrays = IndexArrays(s)
             self._engine = Evaluator(self._arrays, k1=BM25_K1, b=BM25_B)
             self._pmid_col = s.reader().column_reader("pmid")
-            if s.doc_count() == 0 and self.store.count() == 0:
-                raise IndexMissingError(
-                    "the index is empty: run `ketlit harvest` or `ketlit ingest FILE` first")
             return
         raise IndexMissingError(f"the index at {self.settings.index_dir} kept changing while "
                                 f"being opened ({last}); try again")

@@ -77,3 +77,33 @@ def sample_articles(efetch_files: list[Path]) -> list:
             if seen is None or key > seen[0]:
                 latest[record.pmid] = (key, record)
     return [latest[p][1] for p in sorted(latest, key=int)]
+
+
+# -- an indexed data directory (search tests) -----------------------------------------------------
+
+@pytest.fixture(scope="session")
+def indexed_settings(tmp_path_factory: pytest.TempPathFactory, sample_articles: list):
+    """Settings whose data_dir holds a RecordStore and a built index: every shared efetch record
+    (the first five tagged ``ptsd``) plus the hand-written ketamine records of
+    tests/search/ketamine_records.py (topics depression / ptsd / ocd). Session-wide: read only."""
+    import copy
+
+    from index.settings import settings_from_mapping
+    from index.store import ORIGIN_INGEST, RecordStore
+    from index.writer import rebuild_index
+    from tests.search.ketamine_records import ketamine_articles
+
+    base = tmp_path_factory.mktemp("indexed")
+    topics = {name: {"query": f"{name}[tiab]", "label": name} for name in ("depression", "ptsd", "ocd")}
+    settings = settings_from_mapping({"data_dir": str(base / "data"), "topics": topics}, base)
+    store = RecordStore(settings.store_path)
+    try:
+        for i, art in enumerate(copy.deepcopy(sample_articles)):
+            store.upsert([art], origin=ORIGIN_INGEST, extra_topics={"ptsd"} if i < 5 else ())
+        for art in ketamine_articles():
+            store.upsert([art], extra_topics=set(art.topics))
+        store.set_meta("last_harvest_started", "2000-01-01T00:00:00+00:00")
+    finally:
+        store.close()
+    rebuild_index(settings)
+    return settings

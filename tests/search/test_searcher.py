@@ -1,0 +1,268 @@
+"""Searching the indexed sample: hits from the store, filters, facets, paging, sorting,
+snippets, similar, new, did-you-mean, concurrency with a committing writer."""
+
+from __future__ import annotations
+
+import html
+import multiprocessing
+import re
+import shutil
+import time
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from index.article import Article
+from index.errors import IndexMissingError, NotFoundError, QueryError, UsageError
+from index.settings import Settings
+from index.store import RecordStore
+from index.writer import open_index_writer, rebuild_index
+from search.searcher import Searcher, SearchRequest, open_searcher
+
+
+@pytest.fixture(scope="module")
+def searcher(indexed_settings: Settings):
+    with open_searcher(indexed_settings) as s:
+        yield s
+
+
+def pmids(resp) -> list[str]:
+    return [h.article.pmid for h in resp.hits]
+
+
+def search(s: Searcher, query: str, **kw) -> object:
+    return s.search(SearchRequest(query=query, **kw))
+
+
+def test_all_terms_required_by_default_any_with_match_any(searcher: Searcher) -> None:
+    both = search(searcher, "ketamine obsessions")
+    assert pmids(both) == ["90000004"]
+    anyr = search(searcher, "ketamine obsessions", match="any")
+    assert anyr.total > both.total
+    assert pmids(anyr)[0] == "90000004"  # the record with both words ranks first
+
+
+def test_hits_are_store_articles_with_scores(searcher: Searcher) -> None:
+    resp = search(searcher, "esketamine")
+    hit = resp.hits[0]
+    assert isinstance(hit.article, Article) and hit.article.pmid == "90000001"
+    assert hit.article.topics == {"depression"}
+    assert hit.score and hit.score > 0
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("PTSD", {"90000003"}),                     # written out in the record
+    ("OCD", {"90000004"}),
+    ("TRD", {"90000001"}),
+    ("Spravato", {"90000001"}),
+    ("arketamine", {"90000002"}),                # the record also says (R)-ketamine
+    ("(R)-ketamine", {"90000002"}),
+    ("HNK", {"90000002", "90000008"}),           # (2R,6R)-HNK and hydroxynorketamine
+    ("5-HT2A", {"90000002"}), ("5HT2A", {"90000002"}),
+    ("IL6", {"90000006"}), ("COVID19", {"90000006"}), ("TNF-alpha", {"90000006"}),
+    ('"p < 0.05"', {"90000001"}), ("sjogren", {"90000008"}),
+])
+def test_biomedical_terms_and_synonyms_find_records(searcher: Searcher, query: str,
+                                                    expected: set[str]) -> None:
+    found = set(pmids(search(searcher, query, limit=50)))
+    assert expected <= found, (query, found)
+
+
+def test_field_tags_restrict_fields(searcher: Searcher) -> None:
+    assert pmids(search(searcher, "Zarate[au]")) == ["90000001"]
+    assert search(searcher, "esketamine[au]").total == 0
+    assert "90000001" in pmids(search(searcher, "ketamine[mh]"))
+    assert set(pmids(search(searcher, "ketamine randomized controlled trial[pt]"))) == \
+        {"90000001", "90000003"}
+    assert set(pmids(search(searcher, "ketamine rct[pt]"))) == {"90000001", "90000003"}
+    assert pmids(search(searcher, "ketamine 2019:2020[dp]", sort="oldest")) == \
+        ["90000001", "90000002"]
+    assert pmids(search(searcher, "ketamine fre[la]")) == ["90000006"]
+
+
+def test_filters(searcher: Searcher) -> None:
+    base = search(searcher, "ketamine", limit=50)
+    assert base.total == 7  # 90000008 says hydroxynorketamine only
+    assert set(pmids(search(searcher, "ketamine", topics=["ptsd"]))) == {"90000003", "90000007"}
+    assert set(pmids(search(searcher, "ketamine", year_from=2019, year_to=2020))) == \
+        {"90000001", "90000002"}
+    assert set(pmids(search(searcher, "ketamine", types=["rct"]))) == {"90000001", "90000003"}
+    assert set(pmids(search(searcher, "ketamine", types=["meta-analysis"]))) == {"90000005"}
+    assert set(pmids(search(searcher, "ketamine", languages=["french"]))) == {"90000006"}
+    assert "90000007" not in pmids(search(searcher, "ketamine", has_abstract=True, limit=50))
+    assert search(searcher, "ketamine", has_abstract=True).total == 6
+    assert "90000005" not in pmids(search(searcher, "ketamine", exclude_retracted=True, limit=50))
+    with pytest.raises(UsageError, match="no topic named 'nope'"):
+        search(searcher, "ketamine", topics=["nope"])
+
+
+def test_filters_do_not_change_the_ranking(searcher: Searcher) -> None:
+    plain = search(searcher, "ketamine depression", match="any", limit=50)
+    filtered = search(searcher, "ketamine depression", match="any", limit=50,
+                      topics=["depression"])
+    scores = {h.article.pmid: h.score for h in plain.hits}
+    for h in filtered.hits:
+        assert h.score == pytest.approx(scores[h.article.pmid])
+
+
+def test_facets_count_the_whole_result_set_not_the_page(searcher: Searcher) -> None:
+    resp = search(searcher, "ketamine", limit=2)
+    assert len(resp.hits) == 2 and resp.total == 7
+    assert resp.facets["topic"] == {"depression": 5, "ptsd": 2, "ocd": 1}
+    assert sum(resp.facets["year"].values()) == 7
+    assert resp.facets["publication_type"]["Randomized Controlled Trial"] == 2
+    assert list(resp.facets["year"]) == sorted(resp.facets["year"], reverse=True)
+
+
+def test_pagination_and_sorting(searcher: Searcher) -> None:
+    newest = search(searcher, "ketamine", sort="newest", limit=3)
+    assert pmids(newest) == ["90000006", "90000005", "90000002"]
+    page2 = search(searcher, "ketamine", sort="newest", limit=3, page=2)
+    assert pmids(page2) == ["90000001", "90000007", "90000003"]
+    oldest = search(searcher, "ketamine", sort="oldest", limit=2)
+    assert pmids(oldest) == ["90000004", "90000003"]
+    beyond = search(searcher, "ketamine", limit=5, page=9)
+    assert beyond.hits == [] and beyond.total == 7
+    rel = search(searcher, "ketamine", limit=50)
+    scores = [h.score for h in rel.hits]
+    assert scores == sorted(scores, reverse=True)
+    assert newest.hits[0].score is None
+
+
+def test_snippets_mark_matches_and_escape_html(searcher: Searcher) -> None:
+    resp = search(searcher, "interleukin ketamine")
+    snip = resp.hits[0].snippet
+    assert "<mark>" in snip and "</mark>" in snip
+    marked = {m.lower() for m in re.findall(r"<mark>(.*?)</mark>", snip)}
+    assert "ketamine" in marked
+    # everything outside the marks is escaped text
+    assert "<" not in re.sub(r"</?mark>", "", snip)
+    assert html.unescape(re.sub(r"</?mark>", "", snip)).startswith("Interleukin-6")
+
+
+def test_snippet_of_text_with_markup_characters_is_escaped(tmp_path: Path) -> None:
+    from index.settings import settings_from_mapping
+
+    s = settings_from_mapping({"data_dir": str(tmp_path / "d")}, tmp_path)
+    art = Article(pmid="1", title="Ketamine <script>alert(1)</script> & co",
+                  abstract="Dose <b>ketamine</b> at 0.5 mg/kg & more")
+    store = RecordStore(s.store_path)
+    store.upsert([art])
+    store.close()
+    rebuild_index(s)
+    with open_searcher(s) as se:
+        snip = se.search(SearchRequest(query="ketamine")).hits[0].snippet
+    assert "<b>" not in snip and "&lt;b&gt;<mark>ketamine</mark>&lt;/b&gt;" in snip
+    assert "&amp; more" in snip
+
+
+def test_get_and_not_found(searcher: Searcher) -> None:
+    assert searcher.get("90000003").title.startswith("Ketamine infusion")
+    with pytest.raises(NotFoundError, match="no record with PMID 1"):
+        searcher.get("1")
+
+
+def test_similar(searcher: Searcher) -> None:
+    resp = searcher.similar("90000002", limit=5)
+    assert "90000002" not in pmids(resp)
+    top3 = pmids(resp)[:3]
+    assert {"90000001", "90000008", "90000005"} & set(top3), top3  # other ketamine records
+    assert resp.to_json(short=True)["total"] == len(resp.hits)
+    with pytest.raises(NotFoundError):
+        searcher.similar("123")
+
+
+def test_new_records(searcher: Searcher) -> None:
+    resp = searcher.new_records()
+    assert resp.total > 390  # everything entered after the recorded harvest start
+    assert searcher.new_records(since=date(2999, 1, 1)).total == 0
+    dep = searcher.new_records(since=date(2000, 1, 1), topic="ocd")
+    assert pmids(dep) == ["90000004"]
+    with pytest.raises(UsageError):
+        searcher.new_records(topic="unknown")
+
+
+def test_did_you_mean(searcher: Searcher) -> None:
+    resp = search(searcher, "ketamime")
+    assert resp.total == 0 and resp.suggestion == "ketamine"
+    assert resp.to_json()["suggestion"] == "ketamine"
+    resp = search(searcher, "qqqqzzzz")
+    assert resp.total == 0 and resp.suggestion is None
+    assert "suggestion" not in resp.to_json()
+
+
+def test_search_json_has_the_design_shape(searcher: Searcher) -> None:
+    data = search(searcher, "esketamine").to_json()
+    assert set(data) == {"query", "total", "page", "per_page", "results", "facets"}
+    r = data["results"][0]
+    assert set(r) == {"pmid", "title", "authors", "journal", "year", "doi", "topics",
+                      "publication_types", "retracted", "score", "snippet"}
+    assert r["authors"] == ["Zarate CA", "Smith J"] and r["year"] == 2019
+    assert set(data["facets"]) == {"topic", "year", "publication_type"}
+    short = search(searcher, "esketamine").to_json(short=True)
+    assert set(short) == {"total", "results"}
+
+
+def test_bad_requests(searcher: Searcher) -> None:
+    with pytest.raises(QueryError, match="character 1"):
+        search(searcher, "(ketamine")
+    with pytest.raises(UsageError):
+        search(searcher, "ketamine", limit=0)
+    with pytest.raises(UsageError):
+        search(searcher, "ketamine", sort="best")
+    with pytest.raises(UsageError):
+        search(searcher, "ketamine", year_from=2020, year_to=2010)
+
+
+def test_iter_matching_pmids_returns_every_match_in_order(searcher: Searcher) -> None:
+    req = SearchRequest(query="ketamine", sort="newest", limit=2)
+    assert list(searcher.iter_matching_pmids(req)) == [
+        "90000006", "90000005", "90000002", "90000001", "90000007", "90000003", "90000004"]
+
+
+def test_open_searcher_without_index(tmp_path: Path) -> None:
+    from index.settings import settings_from_mapping
+
+    s = settings_from_mapping({"data_dir": str(tmp_path / "d")}, tmp_path)
+    with pytest.raises(IndexMissingError, match="ketlit harvest"), open_searcher(s):
+        pass
+    with open_index_writer(s) as w:  # an index with nothing in it and an empty store
+        w.upsert([])
+    with pytest.raises(IndexMissingError, match="the index is empty"), open_searcher(s):
+        pass
+
+
+def _writer_process(data_dir: str, batches: int) -> None:
+    from index.settings import settings_from_mapping
+
+    s = settings_from_mapping({"data_dir": data_dir}, Path(data_dir))
+    for b in range(batches):
+        with open_index_writer(s) as w:
+            w.upsert(Article(pmid=f"{b}-{i}", title=f"ketamine batch {b}",
+                             abstract="ketamine " * 5) for i in range(40))
+
+
+def test_searches_during_a_harvest_commit_see_whole_batches(tmp_path: Path,
+                                                           indexed_settings: Settings) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(indexed_settings.data_dir, data, symlinks=True)
+    s = replace(indexed_settings, data_dir=data)
+    with open_searcher(s) as se:
+        base = se.search(SearchRequest(query="batch")).total
+    assert base == 0
+    ctx = multiprocessing.get_context("spawn")
+    proc = ctx.Process(target=_writer_process, args=(str(data), 8))
+    proc.start()
+    seen = []
+    deadline = time.monotonic() + 120
+    while proc.is_alive() and time.monotonic() < deadline:
+        with open_searcher(s) as se:
+            seen.append(se.search(SearchRequest(query="ketamine batch", limit=1)).total)
+    proc.join(60)
+    assert proc.exitcode == 0
+    with open_searcher(s) as se:
+        final = se.search(SearchRequest(query="ketamine batch")).total
+    assert final == 320
+    assert all(n % 40 == 0 for n in seen), seen
