@@ -333,8 +333,11 @@ class _Run:
         store = self.store
         cp = store.checkpoint(topic.name) or {}
         state = cp.get("state") or None
-        if state and state.get("kind") == "walk" and state.get("query") == topic.query:
-            mode = state["mode"]  # an unfinished walk resumes, whatever was asked this time
+        pending = bool(state and state.get("kind") == "walk" and state.get("query") == topic.query)
+        if pending and not (full and state["mode"] != "resync"):
+            # An unfinished walk resumes (a killed first harvest, an interrupted --full), unless
+            # --full now asks for more than the pending walk does (refetch and reconcile).
+            mode = state["mode"]
         elif full:
             mode = "resync"
         elif since is not None:
@@ -385,7 +388,8 @@ class _Run:
     def _walk(self, topic: Topic, tr: TopicReport, client: Any, pipe_stop: threading.Event,
               mode: str, state: dict[str, Any] | None) -> None:
         store = self.store
-        if state and state.get("kind") == "walk" and state.get("query") == topic.query:
+        if (state and state.get("kind") == "walk" and state.get("query") == topic.query
+                and state.get("mode") == mode):
             through = date.fromisoformat(state["through"]) if state.get("through") else None
             refetch, reconcile = bool(state["refetch"]), bool(state["reconcile"])
         else:
