@@ -1,7 +1,7 @@
 """Response times of `ketlit serve` at 100,000 records: the page, the search API, a record.
 
-Builds (or reuses) a data dir of N PubMed-like records (bench/generate.py when present, else the
-shared real records replicated under new PMIDs), indexes them with `reindex`, starts the real
+Builds (or reuses) a data dir of N PubMed-like records (bench/generate.py's seeded generator;
+the shared real records replicated under new PMIDs if that module is missing), indexes them with `reindex`, starts the real
 server (`ketlit serve --port 0`, uvicorn) and times requests over HTTP with keep-alive:
 
 - page:    GET /?q=...            (search + facets + HTML, the page a user loads)
@@ -38,7 +38,7 @@ sys.path.insert(0, str(REPO))
 import httpx  # noqa: E402
 
 from index.article import Article  # noqa: E402
-from index.settings import load_settings  # noqa: E402
+from index.settings import Settings, load_settings  # noqa: E402
 from index.store import RecordStore  # noqa: E402
 from tests.helpers import EFETCH_XML, ketlit_executable, write_config  # noqa: E402
 
@@ -53,21 +53,8 @@ STOP = {"with", "from", "that", "this", "than", "into", "after", "their", "durin
 
 # -- data ------------------------------------------------------------------------------------------
 
-def _generated(n: int, seed: int) -> Iterator[Article] | None:
-    """bench/generate.py's seeded PubMed-like records, when that module is there."""
-    try:
-        import bench.generate as gen  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    for name in ("generate_articles", "iter_articles", "generate"):
-        fn = getattr(gen, name, None)
-        if callable(fn):
-            return iter(fn(n, seed=seed))
-    return None
-
-
 def _replicated(n: int, seed: int) -> Iterator[Article]:
-    """The shared real records, copied under new PMIDs with shifted years."""
+    """Fallback: the shared real records, copied under new PMIDs with shifted years."""
     from harvester.parse import iter_pubmed
 
     base = [r for p in sorted(EFETCH_XML.rglob("*.xml")) for r in iter_pubmed(p)
@@ -98,18 +85,34 @@ def build(data_parent: Path, n: int, seed: int) -> tuple[Path, str]:
     marker = data_parent / f"built-{n}-{seed}"
     if marker.exists():
         return config, marker.read_text()
-    from index.writer import rebuild_index
-
     config = write_config(data_parent, topics=TOPICS)
     settings = load_settings(config)
-    source = _generated(n, seed)
-    origin = "bench/generate.py" if source is not None else "replicated shared records"
-    source = source if source is not None else _replicated(n, seed)
+    t0 = time.perf_counter()
+    try:
+        from bench.generate import write_collection
+    except ImportError:
+        write_collection = None
+    if write_collection is not None:
+        origin = "bench/generate.py"
+        times = write_collection(n, settings.data_dir, seed=seed, progress=False)
+        store_s, index_s = times["generate_store_s"], times["index_s"]
+    else:
+        origin = "replicated shared records"
+        store_s, index_s = _build_replicated(settings, n, seed)
+    print(f"built {n:,} records ({origin}) in {time.perf_counter() - t0:.0f} s: store "
+          f"{store_s:.0f} s, index {index_s:.0f} s", file=sys.stderr)
+    marker.write_text(origin)
+    return config, origin
+
+
+def _build_replicated(settings: Settings, n: int, seed: int) -> tuple[float, float]:
+    from index.writer import rebuild_index
+
     rng = random.Random(seed)
     t0 = time.perf_counter()
     with RecordStore(settings.store_path) as store:
         batch: dict[str, list[Article]] = {}
-        for count, art in enumerate(source, 1):
+        for count, art in enumerate(_replicated(n, seed), 1):
             for t in _topics(rng):
                 batch.setdefault(t, []).append(art)
             if count % 5000 == 0:
@@ -117,11 +120,7 @@ def build(data_parent: Path, n: int, seed: int) -> tuple[Path, str]:
         _flush(store, batch)
     t1 = time.perf_counter()
     rebuild_index(settings)
-    t2 = time.perf_counter()
-    print(f"built {n:,} records ({origin}): store {t1 - t0:.0f} s, index {t2 - t1:.0f} s",
-          file=sys.stderr)
-    marker.write_text(origin)
-    return config, origin
+    return t1 - t0, time.perf_counter() - t1
 
 
 def _flush(store: RecordStore, batch: dict[str, list[Article]]) -> None:
