@@ -390,3 +390,20 @@ def test_cli_harvest_prints_a_summary_and_exits_zero(tmp_path: Path, eutils_serv
     assert "treatment: 105 new" in proc.stdout
     proc = run_ketlit(["harvest", "--topic", "nope"], cfg)
     assert proc.returncode == 2 and "known: patients, treatment" in proc.stderr
+
+
+def test_ids_pubmed_no_longer_returns_are_reported_not_retried_forever(
+        tmp_path: Path, eutils_server: Any) -> None:
+    db = eutils_server.db
+    ghost = db.pmids_matching("mice")[0]
+    real = db.record_xml
+    db.record_xml = lambda pmid: None if pmid == ghost else real(pmid)  # esearch lists it only
+    settings = make_settings(tmp_path, eutils_server, topics={"mice": "mice"})
+    report = run_harvest(settings)
+    assert report.ok
+    assert report.topics[0].missing == [ghost]
+    assert any(ghost in line and "no longer returns" in line for line in report.summary_lines())
+    got = store_json(settings)
+    assert ghost not in got and set(got) == set(db.pmids_matching("mice")) - {ghost}
+    with RecordStore(settings.store_path) as store:
+        assert store.last_runs()["mice"].missing == [ghost]
