@@ -259,7 +259,7 @@ def _rebuild(settings: Settings, store: RecordStore, progress: bool) -> int:
 
 def _catch_up(ix: Any, store: RecordStore, started: str, indexed: list[str]) -> None:
     changed = [r[0] for r in store.conn.execute(
-        "SELECT pmid FROM articles WHERE updated >= ?", (started,))]
+        "SELECT pmid FROM articles WHERE updated > ?", (started,))]
     with ix.reader() as reader:
         in_index = {t.decode() if isinstance(t, bytes) else t for t in reader.lexicon("pmid")}
     gone = in_index - store.pmids()
@@ -281,10 +281,18 @@ def _catch_up(ix: Any, store: RecordStore, started: str, indexed: list[str]) -> 
 
 
 def _store_now(store: RecordStore) -> str:
-    # The store's own clock format (utcnow in index.store), so the comparison is like for like.
+    """The store's clock (whole seconds, index.store.utcnow) at the start of a rebuild.
+
+    Waits for the next whole second first: every row stamped up to the returned second was
+    written before the rebuild began reading, so only rows stamped later need catching up
+    (comparing with >= would re-index everything written in the same second).
+    """
     from index.store import utcnow
 
-    return utcnow()
+    first = utcnow()
+    while utcnow() == first:
+        time.sleep(0.02)
+    return first
 
 
 def _remove_stale_dirs(settings: Settings, keep: Path | None) -> None:

@@ -1,0 +1,201 @@
+"""Search latency at scale on generated PubMed-like collections (bench/generate.py).
+
+    python bench/latency.py [--sizes 10000 100000] [--rounds 5] [--workdir DIR] [--report]
+
+For each size: generate the records (seeded), build the index as ``ketlit reindex`` does, then
+time a realistic query mix through ``Searcher.search`` (facets over the whole result set,
+snippets for the page, records from the store: everything the CLI and web page get) with the
+searcher kept open, as the web server keeps it. Reported: p50 / p95 / max per size, growth
+from the smallest to the largest size, index size, build time, and the cold time of one
+``ketlit search --json`` process (start-up and index opening included).
+
+Baseline measured in the same run: Whoosh's own searcher (its matcher tree, BM25F) on the same
+index and the same compiled queries, top 20 and total count only (no facets, no snippets).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bench.generate import build_model, write_collection  # noqa: E402
+from index.settings import settings_from_mapping  # noqa: E402
+from index.writer import live_index_dir  # noqa: E402
+from search.searcher import Searcher, SearchRequest  # noqa: E402
+
+QUERIES: list[tuple[str, SearchRequest]] = [
+    ("1 term", SearchRequest("ketamine")),
+    ("1 term", SearchRequest("esketamine")),
+    ("1 term", SearchRequest("PTSD")),
+    ("1 term", SearchRequest("glutamate")),
+    ("1 term", SearchRequest("anesthesia")),
+    ("2 terms", SearchRequest("ketamine depression")),
+    ("2 terms", SearchRequest("suicidal ideation")),
+    ("2 terms", SearchRequest("BDNF mTOR")),
+    ("3 terms", SearchRequest("esketamine nasal spray")),
+    ("3 terms", SearchRequest("NMDA receptor antagonist")),
+    ("3 terms", SearchRequest("ketamine PTSD veterans")),
+    ("phrase", SearchRequest('"treatment-resistant depression"')),
+    ("phrase", SearchRequest('"rapid antidepressant effects" ketamine')),
+    ("field tag", SearchRequest("ketamine[ti]")),
+    ("field tag", SearchRequest("esketamine[tiab] AND randomized controlled trial[pt]")),
+    ("field tag", SearchRequest("ketamine 2019:2023[dp]")),
+    ("filter", SearchRequest("ketamine", topics=["ptsd"])),
+    ("filter", SearchRequest("depression", types=["rct"], year_from=2015)),
+    ("filter", SearchRequest("ketamine infusion", exclude_retracted=True, has_abstract=True)),
+    ("sort", SearchRequest("ketamine", sort="newest")),
+    ("sentence", SearchRequest("Does a single ketamine infusion reduce suicidal thoughts in "
+                               "patients with treatment-resistant depression?", match="any")),
+]
+
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    k = (len(values) - 1) * p
+    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
+    return values[lo] + (values[hi] - values[lo]) * (k - lo)
+
+
+def dir_size(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def measure(data_dir: Path, rounds: int) -> dict[str, object]:
+    settings = settings_from_mapping({"data_dir": str(data_dir)}, data_dir)
+    ours: list[float] = []
+    base: list[float] = []
+    by_kind: dict[str, list[float]] = {}
+    with Searcher(settings) as s:
+        totals = {}
+        for _kind, req in QUERIES:  # warm-up: opening columns, first postings
+            totals[req.query] = s.search(req).total
+        for _ in range(rounds):
+            for kind, req in QUERIES:
+                t = time.perf_counter()
+                s.search(req)
+                dt = (time.perf_counter() - t) * 1000
+                ours.append(dt)
+                by_kind.setdefault(kind, []).append(dt)
+        # Baseline: Whoosh's own evaluation of the same compiled queries.
+        for _ in range(max(1, rounds // 2)):
+            for _kind, req in QUERIES:
+                q = s._with_filters(s.builder.build(req.query, req.match).query, req)
+                t = time.perf_counter()
+                res = s._s.search(q, limit=20)
+                len(res)
+                base.append((time.perf_counter() - t) * 1000)
+        docs = s.doc_count
+    exe = Path(sys.executable).parent / "ketlit"
+    cfg = data_dir / "bench-config.yaml"
+    cfg.write_text(f"data_dir: {data_dir}\n", encoding="utf-8")
+    cold = []
+    for _ in range(3):
+        t = time.perf_counter()
+        subprocess.run([str(exe), "--config", str(cfg), "search", "ketamine depression", "--json"],
+                       capture_output=True, check=True)
+        cold.append((time.perf_counter() - t) * 1000)
+    return {
+        "docs": docs, "p50": pct(ours, 0.5), "p95": pct(ours, 0.95), "max": max(ours),
+        "base_p50": pct(base, 0.5), "base_p95": pct(base, 0.95),
+        "kinds": {k: statistics.median(v) for k, v in by_kind.items()},
+        "cold_cli": statistics.median(cold),
+        "index_mb": dir_size(live_index_dir(settings)) / 1e6,
+        "store_mb": settings.store_path.stat().st_size / 1e6,
+        "totals": totals,
+    }
+
+
+def write_report(lines: list[str]) -> None:
+    readme = REPO / "bench" / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    start, end = "<!-- section: latency -->", "<!-- /section: latency -->"
+    i, j = text.index(start), text.index(end)
+    body = "\n".join(["## Search latency at scale", "", *lines])
+    readme.write_text(text[:i + len(start)] + "\n" + body + "\n" + text[j:], encoding="utf-8")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--workdir", type=Path, help="keep the generated collections here (reused)")
+    ap.add_argument("--report", action="store_true")
+    args = ap.parse_args()
+
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="ketlit-latency-"))
+    model = None
+    rows = []
+    for n in args.sizes:
+        data = work / f"gen-{n}-seed{args.seed}"
+        build = None
+        settings = settings_from_mapping({"data_dir": str(data)}, data)
+        if live_index_dir(settings) is None:
+            model = model or build_model()
+            shutil.rmtree(data, ignore_errors=True)
+            build = write_collection(n, data, args.seed, model, progress=sys.stderr.isatty())
+        r = measure(data, args.rounds)
+        r["n"], r["build"] = n, build
+        rows.append(r)
+        print(f"{n:>7} records: p50 {r['p50']:.1f} ms  p95 {r['p95']:.1f} ms  max {r['max']:.1f} ms"
+              f"  | Whoosh's own p50 {r['base_p50']:.1f} ms p95 {r['base_p95']:.1f} ms"
+              f"  | cold CLI {r['cold_cli']:.0f} ms  | index {r['index_mb']:.1f} MB"
+              + (f"  | built in {build['index_s']:.0f} s" if build else ""), flush=True)
+        for kind, ms in r["kinds"].items():
+            print(f"           {kind:<10} median {ms:.1f} ms")
+    if not args.workdir:
+        shutil.rmtree(work, ignore_errors=True)
+    if args.report:
+        first, last = rows[0], rows[-1]
+        lines = [
+            f"Measured {time.strftime('%Y-%m-%d')} on this machine (2 cores, shared), "
+            f"{len(QUERIES)} queries x {args.rounds} rounds per size, searcher kept open (as the "
+            "web server keeps it); every search computes facets over the whole result set, "
+            "snippets for the page and reads the page's records from the store.",
+            "",
+            "| records | p50 | p95 | max | Whoosh's own evaluation p50 / p95 (baseline) | "
+            "cold `ketlit search` | index size | index build |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for r in rows:
+            build = f"{r['build']['index_s']:.0f} s" if r["build"] else "reused"
+            lines.append(
+                f"| {r['n']:,} | {r['p50']:.1f} ms | {r['p95']:.1f} ms | {r['max']:.1f} ms | "
+                f"{r['base_p50']:.1f} / {r['base_p95']:.1f} ms | {r['cold_cli']:.0f} ms | "
+                f"{r['index_mb']:.0f} MB | {build} |")
+        lines += [
+            "",
+            f"Growth {first['n']:,} -> {last['n']:,} records: p50 x{last['p50'] / first['p50']:.1f}, "
+            f"p95 x{last['p95'] / first['p95']:.1f} (targets at 100,000: p50 <= 50 ms, "
+            "p95 <= 200 ms).",
+            "",
+            "Median per query kind at the largest size: " + ", ".join(
+                f"{k} {v:.1f} ms" for k, v in last["kinds"].items()) + ".",
+            "",
+            "Command:",
+            "",
+            "```",
+            "python bench/latency.py --sizes " + " ".join(str(n) for n in args.sizes)
+            + f" --rounds {args.rounds} --report",
+            "```",
+        ]
+        notes = REPO / "bench" / "latency_notes.md"
+        if notes.exists():
+            lines += ["", *notes.read_text(encoding="utf-8").splitlines()]
+        write_report(lines)
+        print("wrote bench/README.md (latency)")
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    main()
