@@ -136,6 +136,44 @@ def whoosh_baseline(corpus: list[dict], queries: dict[str, str], tmp: Path) -> d
     return run
 
 
+ABLATIONS: list[tuple[str, dict]] = [
+    ("default", {}),
+    ("no title bonus (record text only)", {"fields": {"text": 1.0}}),
+    ("title bonus 0.5", {"fields": {"text": 1.0, "title": 0.5}}),
+    ("per-field BM25 sum: title 0.5 + abstract", {"fields": {"title": 0.5, "abstract": 1.0}}),
+    ("no synonym expansion", {"synonyms": 0.0}),
+    ("proximity pairs (slop 3, weight 0.3)", {"proximity": 0.3}),
+    ("BM25 k1=0.9 b=0.4 (Pyserini's BEIR setting)", {"k1": 0.9, "b": 0.4}),
+]
+
+
+def run_ablations(config: Path, queries: dict[str, str],
+                  qrels: dict[str, dict[str, int]]) -> list[tuple[str, float, float]]:
+    """In-process variants of the default method on the same index (same queries, qrels)."""
+    from index.settings import load_settings
+    from search.searcher import Searcher, SearchRequest
+
+    rows = []
+    settings = load_settings(config)
+    for name, opts in ABLATIONS:
+        with Searcher(settings) as s:
+            if "fields" in opts:
+                s.builder.default_fields = opts["fields"]
+            if "synonyms" in opts:
+                s.builder.synonym_boost = opts["synonyms"]
+            if "proximity" in opts:
+                s.builder.proximity_weight = opts["proximity"]
+            s._engine.k1 = opts.get("k1", s._engine.k1)
+            s._engine.b = opts.get("b", s._engine.b)
+            run = {qid: [p for p, _ in s.rank(SearchRequest(" ".join(t.split()), match="any",
+                                                            limit=100))]
+                   for qid, t in queries.items()}
+        rows.append((name, ndcg_at(run, qrels), recall_at(run, qrels)))
+        print(f"  {name:<48} nDCG@10 {rows[-1][1]:.4f}  Recall@100 {rows[-1][2]:.4f}",
+              flush=True)
+    return rows
+
+
 def write_report(lines: list[str]) -> None:
     readme = REPO / "bench" / "README.md"
     text = readme.read_text(encoding="utf-8")
@@ -150,6 +188,8 @@ def main() -> None:
     ap.add_argument("beir_dir", type=Path)
     ap.add_argument("--split", default="train")
     ap.add_argument("--no-baseline", action="store_true")
+    ap.add_argument("--ablations", action="store_true",
+                    help="also score variants of the method (field weights, synonyms, proximity)")
     ap.add_argument("--report", action="store_true", help="write the figures to bench/README.md")
     args = ap.parse_args()
 
@@ -167,6 +207,7 @@ def main() -> None:
         print(f"ketlit:         nDCG@10 {nd:.4f}  Recall@100 {rc:.4f}  "
               f"(index {t_index:.1f}s, {len(queries)} queries via the CLI {t_search:.1f}s)")
         rows = [("ketlit (default settings, `--match any`)", nd, rc)]
+        ablations = run_ablations(config, queries, qrels) if args.ablations else []
         if not args.no_baseline:
             (tmp / "whoosh").mkdir()
             base = whoosh_baseline(corpus, queries, tmp / "whoosh")
@@ -183,20 +224,47 @@ def main() -> None:
             "|---|---|---|",
             *[f"| {r} | {a:.4f} | {b:.4f} |" for r, a, b in rows],
             "",
+        ]
+        if ablations:
+            lines += [
+                "Variants of the method on the same index (in process, same queries):",
+                "",
+                "| variant | nDCG@10 | Recall@100 |",
+                "|---|---|---|",
+                *[f"| {r} | {a:.4f} | {b:.4f} |" for r, a, b in ablations],
+                "",
+            ]
+        flags = " --ablations" if args.ablations else ""
+        lines += [
             "Command:",
             "",
             "```",
             f"python bench/relevance.py {os.path.relpath(args.beir_dir, REPO)} --split "
-            f"{args.split} --report",
+            f"{args.split}{flags} --report",
             "```",
         ]
-        write_report(lines + _notes())
+        write_report(lines + ["", *NOTES.strip().splitlines()])
         print("wrote bench/README.md (relevance)")
 
 
-def _notes() -> list[str]:
-    notes = REPO / "bench" / "relevance_notes.md"
-    return ["", *notes.read_text(encoding="utf-8").splitlines()] if notes.exists() else []
+NOTES = """
+Method (all defaults, nothing fitted per query): each record is indexed as one `text` field
+(title, abstract, keywords, MeSH) plus its title; a query word scores BM25 (k1 1.2, b 0.75,
+Lucene's idf) on `text` plus 0.2 x BM25 on the title; analysis keeps biomedical tokens whole
+(joined + parts for hyphenated words, stereo descriptors, p-values), folds case, accents and
+Greek letters, and stems with Porter2 except for words it would merge with unrelated ones;
+vocabulary synonyms are added at half weight. Scoring runs over Whoosh's postings with numpy
+(search/engine.py).
+
+Measured while developing (same split, in process): inflection-only stemming 0.6850 vs
+Porter2 0.6966 (the largest single gain); Whoosh's own BM25F scoring of the same queries
+0.6763 vs 0.6850 with Lucene's idf. Proximity pairs (adjacent query words near each other)
+lowered nDCG@10 here (claims paraphrase their abstracts), so they are off by default; synonym
+expansion does not change this collection's figures and stays for what it does for
+abbreviations in ketamine queries (tests/search).
+Field weights were chosen on this training split, from a flat region (title bonus 0.15-0.3 all
+within 0.002); the held-out split has not been seen.
+"""
 
 
 if __name__ == "__main__":

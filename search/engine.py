@@ -56,6 +56,7 @@ class IndexArrays:
         self._postings: OrderedDict[tuple[str, bytes], tuple[np.ndarray, np.ndarray]] = \
             OrderedDict()
         self._facets: tuple[np.ndarray, list[bytes]] | None = None
+        self._tables: tuple[np.ndarray, dict[str, tuple[list[str], np.ndarray]]] | None = None
 
     # -- per-document data -------------------------------------------------------------------
 
@@ -95,6 +96,27 @@ class IndexArrays:
             out[(out < 0) | (out >= 2**31 - 1) | (out == ftype.default)] = 0
             self._columns[field] = out
         return self._columns[field]
+
+    def facet_tables(self) -> tuple[np.ndarray, dict[str, tuple[list[str], np.ndarray]]]:
+        """Per-document key ids plus, for each facet, its values and a key x value 0/1 matrix,
+        so counting a result set is one bincount and three small matrix products."""
+        if self._tables is None:
+            from index.schema import parse_facet_key
+
+            ids, keys = self.facet_ids()
+            parsed = [parse_facet_key(k.decode("utf-8") if k else "") for k in keys]
+            tables: dict[str, tuple[list[str], np.ndarray]] = {}
+            for name, get in (("year", lambda p: (p[0],) if p[0] else ()),
+                              ("topic", lambda p: p[1]), ("publication_type", lambda p: p[2])):
+                values = sorted({v for p in parsed for v in get(p)})
+                index = {v: i for i, v in enumerate(values)}
+                mat = np.zeros((len(keys), max(1, len(values))), dtype=np.float64)
+                for row, p in enumerate(parsed):
+                    for v in get(p):
+                        mat[row, index[v]] = 1.0
+                tables[name] = (values, mat)
+            self._tables = (ids, tables)
+        return self._tables
 
     def facet_ids(self) -> tuple[np.ndarray, list[bytes]]:
         """Each document's facet key as an index into a list of distinct keys."""
@@ -143,6 +165,56 @@ class IndexArrays:
         if len(self._postings) > 4096:
             self._postings.popitem(last=False)
         return result
+
+
+    def positions(self, field: str, btext: bytes, docs: np.ndarray) -> dict[int, list[int]]:
+        """Positions of a term in the given (sorted) documents; blocks without them are skipped."""
+        out: dict[int, list[int]] = {}
+        fmt = self.schema[field].format
+        for leaf, offset in self.leaves:
+            lo = int(np.searchsorted(docs, offset))
+            hi = int(np.searchsorted(docs, offset + leaf.doc_count_all()))
+            if lo == hi or (field, btext) not in leaf:
+                continue
+            wanted = docs[lo:hi] - offset
+            m = leaf.postings(field, btext)
+            if isinstance(m, FilterMatcher):
+                m = m.child
+            start = 0
+            while m.is_active():
+                maxid = m._maxid
+                # Any wanted document in this block's range (previous max, this max]?
+                j = int(np.searchsorted(wanted, maxid, side="right"))
+                if j > start:
+                    if m._data is None:
+                        m._read_data()
+                    ids = m._data[0]
+                    if not m._byteids:
+                        ids = list(delta_decode(ids))
+                    m._read_values()
+                    want = set(wanted[start:j].tolist())
+                    for k, d in enumerate(ids):
+                        if d in want:
+                            out[d + offset] = fmt.decode_positions(m._values[k])
+                    start = j
+                if start >= len(wanted):
+                    break
+                m._next_block()
+        return out
+
+
+def _phrase_in(positions: list[list[int]], slop: int) -> bool:
+    """Do the words occur in order, each within ``slop`` positions of the previous one?"""
+    nexts = [set(p) for p in positions[1:]]
+    for start in positions[0]:
+        cur = [start]
+        for following in nexts:
+            cur = [q for c in cur for q in range(c + 1, c + slop + 1) if q in following]
+            if not cur:
+                break
+        else:
+            return True
+    return False
 
 
 class Evaluator:
@@ -248,13 +320,17 @@ class Evaluator:
             m, s = self._term(q.fieldname, word, 1.0)
             mask &= m
             score += s
-        if not mask.any():
-            return mask, score
-        # Positions: Whoosh's phrase matcher, over documents that hold every word.
-        found = np.zeros(n, dtype=bool)
-        docs = np.fromiter(q.docs(self.a.searcher), dtype=np.int64)
-        found[docs] = True
-        mask &= found
+        cands = np.flatnonzero(mask & self.a.live)
+        if cands.size == 0 or len(q.words) == 1:
+            return mask, score * np.float32(q.boost)
+        # Positions, read only for the documents that hold every word.
+        per_word = [self.a.positions(q.fieldname, self._btext(q.fieldname, w), cands)
+                    for w in q.words]
+        found = [d for d in cands.tolist()
+                 if all(d in pw for pw in per_word)
+                 and _phrase_in([pw[d] for pw in per_word], max(1, q.slop))]
+        mask = np.zeros(n, dtype=bool)
+        mask[np.asarray(found, dtype=np.int64)] = True
         return mask, score * np.float32(q.boost)
 
     def _multiterm(self, q: wq.Query) -> tuple[np.ndarray, np.ndarray]:

@@ -266,3 +266,36 @@ def test_searches_during_a_harvest_commit_see_whole_batches(tmp_path: Path,
         final = se.search(SearchRequest(query="ketamine batch")).total
     assert final == 320
     assert all(n % 40 == 0 for n in seen), seen
+
+
+@pytest.mark.parametrize(("words", "slop"), [
+    (["breast", "cancer"], 1), (["breast", "cancer"], 3), (["gene", "express"], 1),
+    (["cell", "line"], 1), (["patient", "with"], 1), (["random", "control", "trial"], 1),
+    (["cancer", "breast"], 4),
+])
+def test_phrase_matching_agrees_with_whoosh(searcher: Searcher, words: list[str],
+                                            slop: int) -> None:
+    """The array engine's phrase check gives exactly Whoosh's own phrase matches."""
+    from whoosh import query as wq
+
+    q = wq.Phrase("text", words, slop=slop)
+    mask, _ = searcher._engine.run(q)
+    mine = set(map(int, mask.nonzero()[0]))
+    whoosh = set(q.docs(searcher._s))
+    assert mine == whoosh
+
+
+def test_snippet_picks_the_passage_with_most_matches() -> None:
+    from search.searcher import make_snippet
+
+    text = ("Filler words here. " * 20 + "Ketamine reduced depression quickly. " +
+            "More filler text follows. " * 20)
+    snip = make_snippet(text, frozenset({"ketamin", "depress"}), width=120)
+    assert "<mark>Ketamine</mark> reduced <mark>depression</mark>" in snip
+    assert snip.startswith("\u2026 ") and snip.endswith(" \u2026")
+    assert len(re_strip(snip)) <= 130
+    assert make_snippet("short text", frozenset({"zzz"})) == "short text"
+
+
+def re_strip(s: str) -> str:
+    return re.sub(r"</?mark>", "", s)
