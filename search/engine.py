@@ -124,9 +124,19 @@ class IndexArrays:
             keys: dict[bytes, int] = {}
             ids = np.zeros(self.n_all, dtype=np.int32)
             for leaf, offset in self.leaves:
-                col = leaf.column_reader("facets")
-                vals = [keys.setdefault(v, len(keys)) for v in col]
-                ids[offset:offset + len(vals)] = vals
+                col = leaf.column_reader("facets", translate=False)
+                n = leaf.doc_count_all()
+                uniques = getattr(col, "_uniques", None)
+                if uniques is None:  # not a RefBytes column: read value by value
+                    vals = [keys.setdefault(v, len(keys)) for v in col]
+                    ids[offset:offset + len(vals)] = vals
+                    continue
+                # RefBytes: one small reference per document into a list of distinct values.
+                raw = col._dbfile.get(col._basepos, n * col._itemsize)
+                refs = np.frombuffer(raw, dtype=np.dtype(">" + col._typecode)).astype(np.int64)
+                remap = np.array([keys.setdefault(u, len(keys)) for u in uniques],
+                                 dtype=np.int32)
+                ids[offset:offset + n] = remap[refs]
             self._facets = (ids, list(keys))
         return self._facets
 

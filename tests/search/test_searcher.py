@@ -299,3 +299,30 @@ def test_snippet_picks_the_passage_with_most_matches() -> None:
 
 def re_strip(s: str) -> str:
     return re.sub(r"</?mark>", "", s)
+
+
+def test_multi_segment_index_with_deletions(tmp_path: Path) -> None:
+    """Facets, filters and sorting read per-segment columns; deleted records never show."""
+    from index.settings import settings_from_mapping
+
+    s = settings_from_mapping({"data_dir": str(tmp_path / "d")}, tmp_path)
+    store = RecordStore(s.store_path)
+    for year in (2001, 2002, 2003):  # one commit, one segment per year
+        arts = [Article(pmid=f"{year}{i}", title=f"ketamine study {i}", pub_year=year,
+                        publication_types=["Review"] if i % 2 else ["Letter"],
+                        topics={"depression"}) for i in range(4)]
+        store.upsert(arts, extra_topics={"depression"})
+        with open_index_writer(s) as w:
+            w.upsert(arts)
+    with open_index_writer(s) as w:
+        w.delete(["20021", "20030"])
+    store.delete(["20021", "20030"])
+    store.close()
+    with open_searcher(s) as se:
+        resp = se.search(SearchRequest(query="ketamine", sort="newest", limit=20))
+        assert resp.total == 10
+        assert "20021" not in pmids(resp) and "20030" not in pmids(resp)
+        assert resp.facets["year"] == {"2003": 3, "2002": 3, "2001": 4}
+        assert resp.facets["publication_type"] == {"Letter": 5, "Review": 5}
+        assert pmids(resp)[0].startswith("2003")
+        assert se.search(SearchRequest(query="ketamine", year_from=2002, year_to=2002)).total == 3
