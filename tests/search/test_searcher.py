@@ -326,3 +326,70 @@ def test_multi_segment_index_with_deletions(tmp_path: Path) -> None:
         assert resp.facets["publication_type"] == {"Letter": 5, "Review": 5}
         assert pmids(resp)[0].startswith("2003")
         assert se.search(SearchRequest(query="ketamine", year_from=2002, year_to=2002)).total == 3
+
+
+def _cli_config(tmp_path: Path, settings: Settings) -> Path:
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(f"data_dir: {settings.data_dir}\ntopics:\n  depression: {{query: x}}\n"
+                   "  ptsd: {query: y}\n  ocd: {query: z}\n", encoding="utf-8")
+    return cfg
+
+
+def test_cli_search_show_similar_and_errors(tmp_path: Path, indexed_settings: Settings) -> None:
+    import json
+
+    from tests.helpers import run_ketlit
+
+    cfg = _cli_config(tmp_path, indexed_settings)
+    proc = run_ketlit(["search", "ketamine", "--type", "rct", "--json"], cfg, check=True)
+    data = json.loads(proc.stdout)
+    assert data["total"] == 2 and {r["pmid"] for r in data["results"]} == {"90000001", "90000003"}
+    assert data["facets"]["publication_type"]["Randomized Controlled Trial"] == 2
+    text = run_ketlit(["search", "esketamine"], cfg, check=True).stdout
+    assert "2 result(s) for 'esketamine'" in text and "facets (all results):" in text
+    bad = run_ketlit(["search", "ketamine AND (depression"], cfg)
+    assert bad.returncode == 2 and bad.stdout == ""
+    assert bad.stderr.strip() == ("ketlit: query: unbalanced parenthesis ('(' never closed) at "
+                                  "character 14 in 'ketamine AND (depression'")
+    shown = json.loads(run_ketlit(["show", "90000002", "--json"], cfg, check=True).stdout)
+    assert shown["pmid"] == "90000002" and shown["topics"] == ["depression"]
+    missing = run_ketlit(["show", "1"], cfg)
+    assert missing.returncode == 6 and "no record with PMID 1" in missing.stderr
+    sim = json.loads(run_ketlit(["similar", "90000002", "--json"], cfg, check=True).stdout)
+    assert set(sim) == {"total", "results"} and sim["total"] >= 1
+
+
+def test_cli_reindex_then_search(tmp_path: Path, indexed_settings: Settings) -> None:
+    import json
+
+    from tests.helpers import run_ketlit
+
+    data = tmp_path / "data"
+    shutil.copytree(indexed_settings.data_dir, data, symlinks=True)
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(f"data_dir: {data}\n", encoding="utf-8")
+    (data / "index").unlink()
+    gone = run_ketlit(["search", "ketamine"], cfg)
+    assert gone.returncode == 3 and "ketlit reindex" in gone.stderr
+    out = run_ketlit(["reindex"], cfg, check=True)
+    assert out.stdout.startswith("reindexed ")
+    res = json.loads(run_ketlit(["search", "ketamine", "--json"], cfg, check=True).stdout)
+    assert res["total"] == 7
+
+
+def test_refresh_sees_new_commits(tmp_path: Path, indexed_settings: Settings) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(indexed_settings.data_dir, data, symlinks=True)
+    s = replace(indexed_settings, data_dir=data)
+    with open_searcher(s) as se:
+        assert se.search(SearchRequest(query="zebrafish")).total == 0
+        store = RecordStore(s.store_path)
+        art = Article(pmid="777", title="Ketamine in zebrafish")
+        store.upsert([art])
+        store.close()
+        with open_index_writer(s) as w:
+            w.upsert([art])
+        assert se.search(SearchRequest(query="zebrafish")).total == 0  # its snapshot
+        assert se.refresh() is True
+        assert pmids(se.search(SearchRequest(query="zebrafish"))) == ["777"]
+        assert se.refresh() is False
