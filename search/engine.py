@@ -56,6 +56,7 @@ class IndexArrays:
         self._postings: OrderedDict[tuple[str, bytes], tuple[np.ndarray, np.ndarray]] = \
             OrderedDict()
         self._facets: tuple[np.ndarray, list[bytes]] | None = None
+        self._poskeys: OrderedDict[tuple[str, bytes], np.ndarray] = OrderedDict()
         self._tables: tuple[np.ndarray, dict[str, tuple[list[str], np.ndarray]]] | None = None
 
     # -- per-document data -------------------------------------------------------------------
@@ -213,18 +214,53 @@ class IndexArrays:
         return out
 
 
-def _phrase_in(positions: list[list[int]], slop: int) -> bool:
-    """Do the words occur in order, each within ``slop`` positions of the previous one?"""
-    nexts = [set(p) for p in positions[1:]]
-    for start in positions[0]:
-        cur = [start]
-        for following in nexts:
-            cur = [q for c in cur for q in range(c + 1, c + slop + 1) if q in following]
-            if not cur:
-                break
+    def position_keys(self, field: str, btext: bytes, docs: np.ndarray) -> np.ndarray:
+        """Sorted int64 keys doc << 24 | position of a term in ``docs`` (or in every document
+        when they are most of its postings; that full table is cached, so a common word of a
+        frequent phrase is decoded once per snapshot, not once per search)."""
+        key = (field, btext)
+        full = self._poskeys.get(key)
+        if full is None:
+            ids, _tf = self.postings(field, btext)
+            if docs.size * 4 < ids.size:  # few candidates: decode just those
+                return _keys(self.positions(field, btext, docs))
+            full = _keys(self.positions(field, btext, ids))
+            self._poskeys[key] = full
+            if len(self._poskeys) > 64:
+                self._poskeys.popitem(last=False)
         else:
-            return True
-    return False
+            self._poskeys.move_to_end(key)
+        return full
+
+
+_POS_BITS = 24
+
+
+def _keys(positions: dict[int, list[int]]) -> np.ndarray:
+    if not positions:
+        return np.zeros(0, dtype=np.int64)
+    docs = np.repeat(np.fromiter(positions.keys(), dtype=np.int64),
+                     [len(v) for v in positions.values()])
+    pos = np.fromiter((p for v in positions.values() for p in v), dtype=np.int64,
+                      count=docs.size)
+    keys = (docs << _POS_BITS) | pos
+    keys.sort()
+    return keys
+
+
+def phrase_docs(keys: list[np.ndarray], slop: int) -> np.ndarray:
+    """Documents where the words occur in order, each within ``slop`` positions of the
+    previous one (Whoosh's Phrase semantics), from per-word position keys."""
+    current = keys[0]
+    for following in keys[1:]:
+        nxt = []
+        for d in range(1, slop + 1):
+            shifted = current + d
+            nxt.append(shifted[np.isin(shifted, following, assume_unique=False)])
+        current = np.unique(np.concatenate(nxt)) if nxt else current
+        if current.size == 0:
+            break
+    return np.unique(current >> _POS_BITS)
 
 
 class Evaluator:
@@ -334,13 +370,12 @@ class Evaluator:
         if cands.size == 0 or len(q.words) == 1:
             return mask, score * np.float32(q.boost)
         # Positions, read only for the documents that hold every word.
-        per_word = [self.a.positions(q.fieldname, self._btext(q.fieldname, w), cands)
-                    for w in q.words]
-        found = [d for d in cands.tolist()
-                 if all(d in pw for pw in per_word)
-                 and _phrase_in([pw[d] for pw in per_word], max(1, q.slop))]
-        mask = np.zeros(n, dtype=bool)
-        mask[np.asarray(found, dtype=np.int64)] = True
+        keys = [self.a.position_keys(q.fieldname, self._btext(q.fieldname, w), cands)
+                for w in q.words]
+        found = phrase_docs(keys, max(1, q.slop))
+        in_phrase = np.zeros(n, dtype=bool)
+        in_phrase[found] = True
+        mask &= in_phrase
         return mask, score * np.float32(q.boost)
 
     def _multiterm(self, q: wq.Query) -> tuple[np.ndarray, np.ndarray]:
