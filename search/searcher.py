@@ -1,9 +1,10 @@
 """Searching: queries + filters -> ranked hits with facets, snippets and suggestions.
 
 A Searcher holds one Whoosh reader (a consistent snapshot of the index: a harvest committing
-meanwhile is seen by the next Searcher, never half-way by this one) and the record store, from
-which the hits' Articles come. Whoosh objects never leave this module; callers get Articles,
-plain numbers and strings.
+meanwhile is seen by the next Searcher, or after ``refresh()``, never half-way by this one) and
+the record store, from which the hits' Articles come. Queries are compiled by search.query and
+evaluated by search.engine (BM25 over Whoosh's postings with numpy, facets from per-snapshot
+arrays). Whoosh objects never leave search/; callers get Articles, plain numbers and strings.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import numpy as np
 from whoosh import query as wq
 from whoosh.scoring import BM25F
 
-from index.analysis import PROTECTED, TOKEN_RE, BiomedTokenizer, analyse, fold, query_variants
+from index.analysis import PROTECTED, TOKEN_RE, BiomedTokenizer, analyse, fold
 from index.article import Article
 from index.errors import IndexMissingError, NotFoundError, QueryError, UsageError
 from index.settings import Settings
@@ -33,8 +34,8 @@ from search.engine import Evaluator, IndexArrays, sort_by, top_k
 from search.query import CompiledQuery, QueryBuilder, pubtype_query
 from search.vocabulary import Vocabulary, load_vocabulary
 
-# BM25 parameters (bench/README.md, relevance: measured on SciFact-train with the fields of
-# query.DEFAULT_FIELDS).
+# BM25 parameters: the textbook defaults; the relevance benchmark (bench/README.md) found the
+# neighbourhood flat (k1 0.7-1.6, b 0.4-0.9 within 0.004 nDCG@10), so nothing is fitted here.
 BM25_K1 = 1.2
 BM25_B = 0.75
 
@@ -207,6 +208,8 @@ class Searcher:
         for _ in range(5):
             ix = open_index(self.settings)
             try:
+                # Whoosh's own weighting only serves its phrase/wildcard helpers; ranking is
+                # search.engine's.
                 s = ix.searcher(weighting=BM25F(B=BM25_B, K1=BM25_K1))
             except FileNotFoundError as exc:  # segments merged away between open and read
                 ix.close()
@@ -486,6 +489,4 @@ def open_searcher(settings: Settings) -> Iterator[Searcher]:
         searcher.close()
 
 
-# Re-exported for callers that only need to know a word's analysed form (web highlighting).
-__all__ = ["Hit", "SearchRequest", "SearchResponse", "Searcher", "open_searcher",
-           "query_variants"]
+__all__ = ["Hit", "SearchRequest", "SearchResponse", "Searcher", "make_snippet", "open_searcher"]
