@@ -471,6 +471,8 @@ class QueryBuilder:
                 i += n
                 (neg if is_neg else pos).append(q)
                 self._remember_run(items[i - n:i], ctx, negated or is_neg)
+                if not (negated or is_neg):  # synonyms found are marked in snippets too
+                    ctx.highlight.update(t for _f, t in iter_terms(q) if len(t) >= 3)
                 continue
             q = self._node(child, ctx, negated or is_neg)
             i += 1
@@ -599,6 +601,10 @@ class QueryBuilder:
         exprs = self.vocab.expansions(tuple(g[0] for g in groups))
         if not exprs or main is None:
             return main
+        if not negated:
+            for expr in exprs:
+                for g in expr:
+                    ctx.highlight.update(t for t in g if len(t) >= 3)
         alts = [main]
         own = tuple(g[0] for g in groups)
         for expr in exprs:
