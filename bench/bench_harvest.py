@@ -1,0 +1,266 @@
+"""Harvest throughput: parse alone, Whoosh indexing alone, and end to end, plus peak memory.
+
+The loopback E-utilities server (tests/eutils_server.py) runs standalone in its own process with
+the real records of ../shared/data/pubmed replicated under new PMIDs (20,000 by default; create
+dates spread over 2000-2025, so the walk splits date windows under the 9,999 cap as it would on
+PubMed). The request rate is raised far above NCBI's 3/s because this is our own server, not
+NCBI: the benchmark measures our code, not the politeness delay (which would make any harvest of
+20,000 records take 40 requests / 3 per s regardless of the code).
+
+In the same run, on the same documents:
+
+- parse alone: ``harvester.parse.parse_articles`` over the efetch answers (bytes already fetched);
+- Whoosh alone (the baseline): the same Articles written with ``index.writer.open_index_writer``
+  in batches of ``batch_size`` with a commit per batch, which is what crash safety requires of the
+  harvest, in a fresh process that holds one batch at a time (its peak RSS is Whoosh's own);
+- end to end: ``ketlit harvest`` logic (``run_harvest``) in a fresh process: esearch per window,
+  efetch, parse, SQLite store, Whoosh commit, checkpoints.
+
+Peak memory is the max RSS of the end-to-end process and of the Whoosh-alone process, for half
+and all of the records.
+
+    python bench/bench_harvest.py [--records 20000] [--batch 500] [--no-write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+import requests  # noqa: E402
+import yaml  # noqa: E402
+
+ALL_RECORDS = "1000:3000[crdt]"  # the loopback server's query for every record it holds
+RATE = 1000.0  # requests/s: our own loopback server, not NCBI
+
+
+def start_server(n: int) -> tuple[subprocess.Popen[str], str]:
+    proc = subprocess.Popen([sys.executable, "-m", "tests.eutils_server", "--port", "0",
+                             "--replicate", str(n)], stdout=subprocess.PIPE, text=True,
+                            cwd=str(REPO))
+    assert proc.stdout is not None
+    base = proc.stdout.readline().strip()
+    if not base.startswith("http"):
+        proc.kill()
+        raise SystemExit(f"loopback server did not start: {base!r}")
+    return proc, base
+
+
+def write_config(directory: Path, base: str, batch: int) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    cfg = {"data_dir": str(directory / "data"),
+           "pubmed": {"base_url": base, "email": "bench@example.org", "batch_size": batch,
+                      "requests_per_second": RATE, "timeout_s": 60},
+           "topics": {"all": {"query": ALL_RECORDS}}}
+    path = directory / "config.yaml"
+    path.write_text(yaml.safe_dump(cfg), encoding="utf-8")
+    return path
+
+
+def child_harvest(config: str) -> None:
+    """Runs in a fresh process: one end-to-end harvest; prints JSON with time and peak RSS."""
+    from harvester.harvest import run_harvest
+    from index.settings import load_settings
+
+    settings = load_settings(config)
+    t0, c0 = time.perf_counter(), time.process_time()
+    report = run_harvest(settings)
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+    t = report.topics[0]
+    print(json.dumps({"seconds": seconds, "cpu": cpu, "records": t.new + t.updated,
+                      "ok": report.ok,
+                      "windows": t.windows, "requests": t.requests,
+                      "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+
+
+def end_to_end(base: str, directory: Path, batch: int) -> dict[str, Any]:
+    cfg = write_config(directory, base, batch)
+    out = subprocess.run([sys.executable, __file__, "--child", str(cfg)], capture_output=True,
+                         text=True, cwd=str(REPO), check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def fetch_bodies(base: str, pmids: list[str], batch: int) -> list[bytes]:
+    session = requests.Session()
+    bodies = []
+    for i in range(0, len(pmids), batch):
+        r = session.post(base + "efetch.fcgi", data={"db": "pubmed", "retmode": "xml",
+                                                     "id": ",".join(pmids[i:i + batch])})
+        r.raise_for_status()
+        bodies.append(r.content)
+    return bodies
+
+
+def parse_alone(bodies: list[bytes]) -> tuple[float, float, list[Any]]:
+    from harvester.parse import parse_articles
+
+    t0, c0 = time.perf_counter(), time.process_time()
+    articles = [a for body in bodies for a in parse_articles(body)]
+    return time.perf_counter() - t0, time.process_time() - c0, articles
+
+
+def save_bodies(bodies: list[bytes], path: Path) -> None:
+    with open(path, "wb") as fh:
+        for body in bodies:
+            fh.write(len(body).to_bytes(8, "big"))
+            fh.write(body)
+
+
+def child_whoosh(bodies_path: str, data_dir: str) -> None:
+    """Runs in a fresh process: Whoosh alone on the same documents, a commit per efetch answer
+    (batch_size records), timing only the index writes; one batch in memory at a time, so the
+    peak RSS is Whoosh's own."""
+    from harvester.parse import parse_articles
+    from index.settings import settings_from_mapping
+    from index.writer import open_index_writer
+
+    settings = settings_from_mapping({"data_dir": data_dir}, base_dir=Path(data_dir))
+    wall = cpu = 0.0
+    n = 0
+    with open(bodies_path, "rb") as fh:
+        while head := fh.read(8):
+            articles = parse_articles(fh.read(int.from_bytes(head, "big")))
+            for a in articles:
+                a.topics = {"all"}
+            t0, c0 = time.perf_counter(), time.process_time()
+            with open_index_writer(settings) as writer:
+                writer.upsert(articles)
+            wall += time.perf_counter() - t0
+            cpu += time.process_time() - c0
+            n += len(articles)
+    print(json.dumps({"seconds": wall, "cpu": cpu, "records": n,
+                      "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+
+
+def whoosh_alone(bodies_path: Path, directory: Path) -> dict[str, Any]:
+    out = subprocess.run([sys.executable, __file__, "--child-whoosh", str(bodies_path),
+                          str(directory)], capture_output=True, text=True, cwd=str(REPO),
+                         check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def stored_pmids(directory: Path) -> list[str]:
+    import sqlite3
+
+    con = sqlite3.connect(str(directory / "data" / "records.sqlite3"))
+    try:
+        return [r[0] for r in con.execute("SELECT pmid FROM articles ORDER BY pmid")]
+    finally:
+        con.close()
+
+
+def write_readme(text: str) -> None:
+    path = REPO / "bench" / "README.md"
+    doc = path.read_text(encoding="utf-8")
+    start, end = "<!-- section: harvest -->", "<!-- /section: harvest -->"
+    new = re.sub(re.escape(start) + r".*?" + re.escape(end),
+                 lambda _m: f"{start}\n{text.rstrip()}\n{end}", doc, flags=re.S)
+    path.write_text(new, encoding="utf-8")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--records", type=int, default=20000)
+    ap.add_argument("--batch", type=int, default=500)
+    ap.add_argument("--no-write", action="store_true")
+    ap.add_argument("--child", help=argparse.SUPPRESS)
+    ap.add_argument("--child-whoosh", nargs=2, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        child_harvest(args.child)
+        return
+    if args.child_whoosh:
+        child_whoosh(*args.child_whoosh)
+        return
+    half = args.records // 2
+    results: dict[int, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-harvest-") as tmp:
+        root = Path(tmp)
+        for n in (half, args.records):
+            server, base = start_server(n)
+            try:
+                e2e = end_to_end(base, root / f"e2e-{n}", args.batch)
+                print(f"end to end, {n} records: {e2e}", flush=True)
+                pmids = stored_pmids(root / f"e2e-{n}")
+                bodies = fetch_bodies(base, pmids, args.batch)
+            finally:
+                server.terminate()
+                server.wait()
+            save_bodies(bodies, root / f"bodies-{n}")
+            alone = whoosh_alone(root / f"bodies-{n}", root / f"whoosh-{n}")
+            print(f"whoosh alone, {n} records: {alone}", flush=True)
+            results[n] = {"e2e": e2e, "whoosh": alone}
+        parse_s, parse_cpu, articles = parse_alone(bodies)
+        print(f"parse alone: {len(articles)} records in {parse_s:.1f}s ({parse_cpu:.1f} CPU s)",
+              flush=True)
+    n = args.records
+    e2e = results[n]["e2e"]
+    alone = results[n]["whoosh"]
+    m = len(articles)
+    wall = {"parse": m / parse_s, "whoosh": alone["records"] / alone["seconds"],
+            "e2e": e2e["records"] / e2e["seconds"]}
+    cpu = {"parse": m / parse_cpu, "whoosh": alone["records"] / alone["cpu"],
+           "e2e": e2e["records"] / e2e["cpu"]}
+    share_cpu = cpu["e2e"] / cpu["whoosh"]
+    share_wall = wall["e2e"] / wall["whoosh"]
+    load = os.getloadavg()[0]
+    lines = [
+        "## Harvest (parse, index, end to end)",
+        "",
+        f"`python bench/bench_harvest.py --records {n} --batch {args.batch}`: the loopback "
+        f"E-utilities server in its own process with {n:,} records (real records replicated "
+        "under new PMIDs), one topic matching all of them, `batch_size` "
+        f"{args.batch}, cap 9,999, requests_per_second raised to {RATE:g} because it is our own "
+        "server, not NCBI (at NCBI's 3/s the politeness delay, not the code, sets the pace). "
+        f"Same run, same documents; load average {load:.1f} on {os.cpu_count()} CPUs at the end.",
+        "",
+        "Rates per CPU-second of our process are the comparable figures here: other work shared "
+        "the two CPUs during the run, which stretches wall-clock times unevenly. Wall-clock rates "
+        "are shown as well.",
+        "",
+        "| stage | records | records per CPU-s | records per wall-s | target |",
+        "|---|---:|---:|---:|---|",
+        f"| parse alone (`parse_articles` on efetch answers) | {m:,} | {cpu['parse']:,.0f} | "
+        f"{wall['parse']:,.0f} | >= 3,000 |",
+        f"| Whoosh alone, a commit per {args.batch} (baseline) | {alone['records']:,} | "
+        f"{cpu['whoosh']:,.0f} | {wall['whoosh']:,.0f} | |",
+        f"| end to end (`run_harvest`: esearch windows, efetch, parse, SQLite, Whoosh, "
+        f"checkpoints) | {e2e['records']:,} | {cpu['e2e']:,.0f} | {wall['e2e']:,.0f} | "
+        f">= 85% of baseline: **{share_cpu:.0%}** per CPU-s ({share_wall:.0%} wall) |",
+        "",
+        f"End to end: {e2e['windows']} date windows, {e2e['requests']} requests, "
+        f"{e2e['seconds']:.0f} s wall, {e2e['cpu']:.0f} CPU s.",
+        "",
+        "Peak memory (max RSS of a fresh process), end to end and Whoosh alone on the same "
+        "documents (one batch in memory at a time):",
+        "",
+        "| records | harvest (end to end) | Whoosh alone |",
+        "|---:|---:|---:|",
+    ]
+    for k in sorted(results):
+        lines.append(f"| {k:,} | {results[k]['e2e']['maxrss_mb']:.0f} MB | "
+                     f"{results[k]['whoosh']['maxrss_mb']:.0f} MB |")
+    lines += ["", "Fetching and parsing run in a producer thread while the main thread commits "
+              "(store, index, checkpoint), with at most two batches in flight, so memory is "
+              "bounded by the batch size, not by the number of records."]
+    text = "\n".join(lines)
+    print()
+    print(text)
+    if not args.no_write:
+        write_readme(text)
+
+
+if __name__ == "__main__":
+    main()
