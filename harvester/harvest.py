@@ -278,6 +278,7 @@ class _Run:
         self.batch = settings.pubmed.batch_size
         self._win_todo = 0  # records to fetch in the window being committed, and those done
         self._win_done = 0
+        self._reached = False  # some esearch of the current topic got an answer
 
     def say(self, msg: str, level: int = logging.INFO) -> None:
         # With progress on a terminal the line is printed here; file_only keeps the log's own
@@ -358,6 +359,7 @@ class _Run:
         client = EutilsClient(self.settings.pubmed, self.limiter, should_stop=should_stop)
         self.say(f"{topic.name}: {mode} harvest")
         self._win_todo = self._win_done = 0
+        self._reached = False
         try:
             if mode in ("full", "resync", "requery"):
                 self._walk(topic, tr, client, pipe_stop, mode, state)
@@ -370,6 +372,7 @@ class _Run:
         except KetlitError as exc:
             tr.status, tr.error = "failed", str(exc)
         finally:
+            tr.reached_server = tr.reached_server or self._reached
             tr.requests = getattr(client, "requests_made", 0)
             if tr.status == "failed":
                 # Records of the window in progress that were not committed.
@@ -491,8 +494,10 @@ class _Run:
 
     def _esearch(self, client: Any, topic: Topic, w: Window, datetype: str, *,
                  usehistory: bool) -> Any:
-        return client.esearch(topic.query, datetype=datetype, mindate=w.start, maxdate=w.end,
-                              retmax=self.cap, usehistory=usehistory)
+        res = client.esearch(topic.query, datetype=datetype, mindate=w.start, maxdate=w.end,
+                             retmax=self.cap, usehistory=usehistory)
+        self._reached = True  # PubMed answered (read by harvest_topic after the fetch thread)
+        return res
 
     def _mdat_needs_fetch(self, client: Any, topic: Topic, w: Window, ids: list[str],
                           known: dict[str, tuple[str | None, set[str]]]) -> list[str]:
