@@ -339,6 +339,11 @@ def test_page_url_holds_the_state(client: TestClient) -> None:
     assert 'aria-current="page"><span class="visually-hidden">Page </span>2<' in html
 
 
+def test_page_past_the_last_links_back(client: TestClient) -> None:
+    html = client.get("/", params={"q": "xenomarkup", "page": "9"}).text
+    assert "past the last page" in html and 'href="/?q=xenomarkup">go to page 1</a>' in html
+
+
 def test_page_reports_bad_parameters_and_queries(client: TestClient) -> None:
     r = client.get("/", params={"q": "cancer", "from": "soon"})
     assert r.status_code == 400 and "from: expected a whole number" in r.text
