@@ -30,6 +30,7 @@ from whoosh.util.numeric import byte_to_length
 from whoosh.util.numlists import delta_decode
 
 MAX_EXPANSIONS = 600  # PubMed's own cap on truncated-term variants
+MAX_CACHED_POSTINGS = 100_000  # bounds the position cache (~48 terms x a few MB)
 _BYTE_TO_LENGTH = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
 _EMPTY_IDS = np.zeros(0, dtype=np.int64)
 _EMPTY_TF = np.zeros(0, dtype=np.float32)
@@ -215,18 +216,21 @@ class IndexArrays:
 
 
     def position_keys(self, field: str, btext: bytes, docs: np.ndarray) -> np.ndarray:
-        """Sorted int64 keys doc << 24 | position of a term in ``docs`` (or in every document
-        when they are most of its postings; that full table is cached, so a common word of a
-        frequent phrase is decoded once per snapshot, not once per search)."""
+        """Sorted int64 keys doc << 24 | position of a term in ``docs``.
+
+        A term's whole table is decoded and cached (LRU) unless it is very common and only a
+        few of its documents are asked for: the words of frequent phrases and synonym
+        expansions ("stress disorder") then cost one decoding per snapshot, not one per search.
+        """
         key = (field, btext)
         full = self._poskeys.get(key)
         if full is None:
             ids, _tf = self.postings(field, btext)
-            if docs.size * 4 < ids.size:  # few candidates: decode just those
+            if ids.size > MAX_CACHED_POSTINGS and docs.size * 4 < ids.size:
                 return _keys(self.positions(field, btext, docs))
             full = _keys(self.positions(field, btext, ids))
             self._poskeys[key] = full
-            if len(self._poskeys) > 64:
+            if len(self._poskeys) > 48:
                 self._poskeys.popitem(last=False)
         else:
             self._poskeys.move_to_end(key)
