@@ -198,7 +198,8 @@ def main() -> None:
             "",
             "```",
             "python bench/latency.py --sizes " + " ".join(str(n) for n in args.sizes)
-            + f" --rounds {args.rounds} --report",
+            + f" --rounds {args.rounds}"
+            + (f" --workdir {args.workdir}" if args.workdir else "") + " --report",
             "```",
         ]
         write_report(lines + ["", *NOTES.strip().splitlines()])
@@ -213,6 +214,10 @@ products; phrases check positions only where every word occurs, on sorted positi
 page's records come from the SQLite store and snippets analyse only words that start like a
 query term. The baseline column is Whoosh's own matcher tree on the same compiled queries,
 doing less work (no facets, no snippets, no records).
+
+Index build times come from the run that generated the collections (`--workdir` keeps them for
+later runs; the machine was shared, load about 4 on 2 cores); building is Whoosh's writer
+(about 110 records/s here) and is what `ketlit reindex` costs.
 
 The first search of a term in a fresh searcher reads its postings from disk (the CLI pays this
 on every call, hence the cold figure); the web server keeps one searcher per index snapshot.
