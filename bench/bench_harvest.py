@@ -103,12 +103,14 @@ def fetch_bodies(base: str, pmids: list[str], batch: int) -> list[bytes]:
     return bodies
 
 
-def parse_alone(bodies: list[bytes]) -> tuple[float, float, list[Any]]:
+def parse_alone(bodies: list[bytes]) -> tuple[float, float, int]:
+    """(wall s, CPU s, records). Each answer's Articles are dropped after parsing, as in the
+    harvest: keeping all 20,000 alive would time Python's garbage collector walking them."""
     from harvester.parse import parse_articles
 
     t0, c0 = time.perf_counter(), time.process_time()
-    articles = [a for body in bodies for a in parse_articles(body)]
-    return time.perf_counter() - t0, time.process_time() - c0, articles
+    n = sum(len(parse_articles(body)) for body in bodies)
+    return time.perf_counter() - t0, time.process_time() - c0, n
 
 
 def save_bodies(bodies: list[bytes], path: Path) -> None:
@@ -202,13 +204,11 @@ def main() -> None:
             alone = whoosh_alone(root / f"bodies-{n}", root / f"whoosh-{n}")
             print(f"whoosh alone, {n} records: {alone}", flush=True)
             results[n] = {"e2e": e2e, "whoosh": alone}
-        parse_s, parse_cpu, articles = parse_alone(bodies)
-        print(f"parse alone: {len(articles)} records in {parse_s:.1f}s ({parse_cpu:.1f} CPU s)",
-              flush=True)
+        parse_s, parse_cpu, m = parse_alone(bodies)
+        print(f"parse alone: {m} records in {parse_s:.1f}s ({parse_cpu:.1f} CPU s)", flush=True)
     n = args.records
     e2e = results[n]["e2e"]
     alone = results[n]["whoosh"]
-    m = len(articles)
     wall = {"parse": m / parse_s, "whoosh": alone["records"] / alone["seconds"],
             "e2e": e2e["records"] / e2e["seconds"]}
     cpu = {"parse": m / parse_cpu, "whoosh": alone["records"] / alone["cpu"],
@@ -252,9 +252,21 @@ def main() -> None:
     for k in sorted(results):
         lines.append(f"| {k:,} | {results[k]['e2e']['maxrss_mb']:.0f} MB | "
                      f"{results[k]['whoosh']['maxrss_mb']:.0f} MB |")
-    lines += ["", "Fetching and parsing run in a producer thread while the main thread commits "
-              "(store, index, checkpoint), with at most two batches in flight, so memory is "
-              "bounded by the batch size, not by the number of records."]
+    lo, hi = sorted(results)
+    grow_e2e = results[hi]["e2e"]["maxrss_mb"] - results[lo]["e2e"]["maxrss_mb"]
+    grow_wh = results[hi]["whoosh"]["maxrss_mb"] - results[lo]["whoosh"]["maxrss_mb"]
+    lines += [
+        "",
+        "Fetching and parsing run in a producer thread while the main thread commits (store, "
+        "index, checkpoint), with at most two batches in flight: the harvest's own working set "
+        "is bounded by the batch size (tracemalloc shows no Python objects kept from one batch "
+        f"to the next). Peak RSS still grows with the number of records: by {grow_e2e:.0f} MB "
+        f"from {lo:,} to {hi:,} records end to end, and by {grow_wh:.0f} MB for Whoosh alone. "
+        "Whoosh's default merge policy merges ever larger segments as the index grows and the "
+        "allocator keeps that high-water mark; capping it needs a merge policy in "
+        "index/writer.py that bounds the size of merged segments (not done yet), so the "
+        "\"memory does not grow\" target is not met.",
+    ]
     text = "\n".join(lines)
     print()
     print(text)
