@@ -259,8 +259,9 @@ def main() -> None:
         "",
         "Fetching and parsing run in a producer thread while the main thread commits (store, "
         "index, checkpoint), with at most two batches in flight: the harvest's own working set "
-        "is bounded by the batch size (tracemalloc shows no Python objects kept from one batch "
-        f"to the next). Peak RSS still grows with the number of records: by {grow_e2e:.0f} MB "
+        "is bounded by the batch size (tracemalloc over repeated index commits shows no Python "
+        "objects kept from one batch to the next; the growth is in transient peaks). Peak RSS "
+        f"still grows with the number of records: by {grow_e2e:.0f} MB "
         f"from {lo:,} to {hi:,} records end to end, and by {grow_wh:.0f} MB for Whoosh alone. "
         "Whoosh's default merge policy merges ever larger segments as the index grows and the "
         "allocator keeps that high-water mark; capping it needs a merge policy in "
