@@ -407,3 +407,19 @@ def test_ids_pubmed_no_longer_returns_are_reported_not_retried_forever(
     assert ghost not in got and set(got) == set(db.pmids_matching("mice")) - {ghost}
     with RecordStore(settings.store_path) as store:
         assert store.last_runs()["mice"].missing == [ghost]
+
+
+def test_full_upgrades_an_unfinished_first_walk_to_a_resync(tmp_path: Path,
+                                                            eutils_server: Any) -> None:
+    state = _break_topic_after(eutils_server, "mice", "2015/01/01")
+    settings = make_settings(tmp_path, eutils_server, topics={"mice": "mice"}, max_retries=1,
+                             max_results_per_query=30)
+    assert run_harvest(settings).topics[0].status == "failed"
+    with RecordStore(settings.store_path) as store:
+        assert store.checkpoint("mice")["state"]["mode"] == "full"  # a first walk is pending
+    state["broken"] = False
+    report = run_harvest(settings, full=True)
+    assert report.ok and report.topics[0].mode == "resync"
+    assert set(store_json(settings)) == set(eutils_server.db.pmids_matching("mice"))
+    with RecordStore(settings.store_path) as store:
+        assert store.checkpoint("mice")["state"] is None
