@@ -136,7 +136,8 @@ def ingest_files(settings: Settings, paths: Iterable[Path | str], topics: Iterab
         _check_file(p)
     kinds = [_kind(p) for p in files]
     report = IngestReport(topics=topic_list)
-    with harvest_lock(settings.lock_path, what="harvest or ingest"):
+    with harvest_lock(settings.lock_path, what="harvest or ingest",
+                      hint="run ingest again when it has finished"):
         from harvester.harvest import apply_pending
 
         store = RecordStore(settings.store_path)

@@ -58,7 +58,8 @@ def _same_file(fd: int, path: Path) -> bool:
 @contextmanager
 def harvest_lock(path: Path, *, wait: bool = False, poll_s: float = 0.2,
                  should_stop: Callable[[], bool] | None = None,
-                 what: str = "harvest") -> Iterator[None]:
+                 what: str = "harvest",
+                 hint: str = "wait for it or use --wait") -> Iterator[None]:
     """Hold the harvest lock for the duration of the block.
 
     ``wait=False``: raise LockedError at once when another process holds it. ``wait=True``: poll
@@ -80,8 +81,7 @@ def harvest_lock(path: Path, *, wait: bool = False, poll_s: float = 0.2,
         if locked:
             continue  # we locked a file that was unlinked meanwhile: take the new one
         if not wait:
-            raise LockedError(f"another {what} is running ({_holder(path)}); wait for it or use "
-                              "--wait")
+            raise LockedError(f"another {what} is running ({_holder(path)}); {hint}")
         if should_stop is not None and should_stop():
             raise LockedError(f"stopped while waiting for another {what} ({_holder(path)})")
         time.sleep(poll_s)
