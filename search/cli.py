@@ -197,10 +197,10 @@ def search(ctx: click.Context, query: str | None, match: str, sort: str, limit: 
             run_batch(searcher, batch_file, match=match, limit=limit if limit != 20 else 100,
                       fmt=batch_format, out=click.get_text_stream("stdout"), filters=filters)
             return
-        if not query:
-            raise UsageError("search: give a QUERY (e.g. ketlit search 'esketamine AND trd'), "
-                             "or --batch FILE")
-        req = SearchRequest(query=query, match=match, sort=sort, limit=limit, page=page, **filters)
+        # No QUERY browses: every record passing the filters (all of them without any), newest
+        # first unless --sort oldest.
+        req = SearchRequest(query=query or "", match=match, sort=sort, limit=limit, page=page,
+                            **filters)
         resp = searcher.search(req)
         if as_json:
             _echo_json(resp.to_json())

@@ -59,6 +59,7 @@ class IndexArrays:
         self._facets: tuple[np.ndarray, list[bytes]] | None = None
         self._poskeys: OrderedDict[tuple[str, bytes], np.ndarray] = OrderedDict()
         self._tables: tuple[np.ndarray, dict[str, tuple[list[str], np.ndarray]]] | None = None
+        self._flags: dict[str, np.ndarray] = {}
 
     # -- per-document data -------------------------------------------------------------------
 
@@ -119,6 +120,15 @@ class IndexArrays:
                 tables[name] = (values, mat)
             self._tables = (ids, tables)
         return self._tables
+
+    def flag(self, field: str) -> np.ndarray:
+        """Documents where a BOOLEAN field is true, as a mask (cached per snapshot)."""
+        if field not in self._flags:
+            mask = np.zeros(self.n_all, dtype=bool)
+            ids, _tf = self.postings(field, self.schema[field].to_bytes(True))
+            mask[ids] = True
+            self._flags[field] = mask
+        return self._flags[field]
 
     def facet_ids(self) -> tuple[np.ndarray, list[bytes]]:
         """Each document's facet key as an index into a list of distinct keys."""

@@ -101,15 +101,17 @@ def _facet_line(name: str, counts: dict[str, int], top: int = 8) -> str | None:
 def render_search_text(resp: SearchResponse, color: bool = False) -> str:
     width = _width()
     lines: list[str] = []
+    # An empty query browses the filtered records (see Searcher.search).
+    what = f"'{resp.query}'" if resp.query.strip() not in ("", "*") else "the filters"
     if resp.total == 0:
-        lines.append(f"no results for '{resp.query}'")
+        lines.append(f"no results for {what}")
         if resp.suggestion:
             lines.append(f"did you mean: {resp.suggestion}")
         return "\n".join(lines)
     first = (resp.page - 1) * resp.per_page + 1
     last = first + len(resp.hits) - 1
     shown = f"{first}-{last}" if resp.hits else "none"
-    lines.append(f"{resp.total} result(s) for '{resp.query}' (showing {shown}, page {resp.page} "
+    lines.append(f"{resp.total} result(s) for {what} (showing {shown}, page {resp.page} "
                  f"of {resp.pages})")
     for i, hit in enumerate(resp.hits, first):
         lines.append("")
@@ -119,6 +121,9 @@ def render_search_text(resp: SearchResponse, color: bool = False) -> str:
         _facet_line("year", resp.facets.get("year", {})),
         _facet_line("type", resp.facets.get("publication_type", {})),
     ) if ln]
+    n_retracted = resp.facets.get("retracted", {}).get("true", 0)
+    if n_retracted:
+        facet_lines.append(f"  retracted: {n_retracted} of {resp.total}")
     if facet_lines:
         lines.append("")
         lines.append("facets (all results):")

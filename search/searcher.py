@@ -40,12 +40,14 @@ BM25_K1 = 1.2
 BM25_B = 0.75
 
 SORTS = ("relevance", "newest", "oldest")
+# The design's three facet groups, plus "retracted" ({"true": n, "false": m}), an extension.
+FACET_KEYS = ("topic", "year", "publication_type", "retracted")
 SNIPPET_CHARS = 240
 
 
 @dataclass
 class SearchRequest:
-    query: str
+    query: str = ""  # "" or "*": browse every record passing the filters
     match: str = "all"
     sort: str = "relevance"
     limit: int = 20
@@ -104,7 +106,7 @@ class SearchResponse:
             "query": self.query, "total": self.total, "page": self.page,
             "per_page": self.per_page, "results": results,
             "facets": {k: dict(self.facets.get(k, {}))
-                       for k in ("topic", "year", "publication_type")},
+                       for k in FACET_KEYS},
         }
         if self.suggestion:
             out["suggestion"] = self.suggestion
@@ -264,14 +266,17 @@ class Searcher:
     # -- searching ----------------------------------------------------------------------------
 
     def search(self, req: SearchRequest) -> SearchResponse:
+        """One page of hits with facets over the whole result set. An empty query (or ``*``)
+        browses: every record passing the filters, newest first unless oldest is asked for."""
         _validate(req)
         with self._lock:
-            compiled = self.builder.build(req.query, req.match)
+            compiled = self._compile(req)
             q = self._with_filters(compiled.query, req)
             mask, score = self._engine.run(q)
             total = int(np.count_nonzero(mask))
             start = (req.page - 1) * req.limit
-            top = self._order(mask, score, req.sort, start + req.limit) if start < total else []
+            sort = _effective_sort(req)
+            top = self._order(mask, score, sort, start + req.limit) if start < total else []
             page = top[start:start + req.limit]
             hits = self._hits(page, compiled)
             facets = self._facets(mask)
@@ -283,21 +288,21 @@ class Searcher:
         """The page's (pmid, score) pairs only: no facets, snippets or records (batch runs)."""
         _validate(req)
         with self._lock:
-            compiled = self.builder.build(req.query, req.match)
+            compiled = self._compile(req)
             q = self._with_filters(compiled.query, req)
             start = (req.page - 1) * req.limit
             mask, score = self._engine.run(q)
-            ranked = self._order(mask, score, req.sort, start + req.limit)[start:]
+            ranked = self._order(mask, score, _effective_sort(req), start + req.limit)[start:]
             return [(self._pmid(d), s) for d, s in ranked]
 
     def iter_matching_pmids(self, req: SearchRequest) -> Iterator[str]:
         """Every match, in the request's sort order (for exports; no paging)."""
         _validate(req)
         with self._lock:
-            compiled = self.builder.build(req.query, req.match)
+            compiled = self._compile(req)
             q = self._with_filters(compiled.query, req)
             mask, score = self._engine.run(q)
-            out = [self._pmid(d) for d, _s in self._order(mask, score, req.sort, None)]
+            out = [self._pmid(d) for d, _s in self._order(mask, score, _effective_sort(req), None)]
         yield from out
 
     def all_facets(self) -> dict[str, dict[str, int]]:
@@ -355,6 +360,12 @@ class Searcher:
                               hits=hits)
 
     # -- internals -----------------------------------------------------------------------------
+
+    def _compile(self, req: SearchRequest) -> CompiledQuery:
+        if is_browse(req.query):
+            # Browsing: the filters alone choose; nothing to rank, mark or correct.
+            return CompiledQuery(wq.Every(), frozenset(), (), ())
+        return self.builder.build(req.query, req.match)
 
     def _with_filters(self, q: wq.Query, req: SearchRequest) -> wq.Query:
         filters: list[wq.Query] = []
@@ -424,6 +435,10 @@ class Searcher:
             else:
                 pairs.sort(key=lambda vc: (-vc[1], vc[0]))
             out[name] = dict(pairs)
+        # How many of the results are retracted: shown beside the "leave out retracted" filter.
+        n_retracted = int(np.count_nonzero(mask & self._arrays.flag("retracted")))
+        out["retracted"] = {"true": n_retracted,
+                            "false": int(np.count_nonzero(mask)) - n_retracted}
         return out
 
     def _suggest(self, compiled: CompiledQuery, req: SearchRequest) -> str | None:
@@ -452,6 +467,22 @@ class Searcher:
         if not alt_mask.any():
             return None
         return text
+
+
+BROWSE_QUERIES = ("", "*")
+
+
+def is_browse(query: str | None) -> bool:
+    """An empty query (or a lone ``*``) means "every record passing the filters"."""
+    return (query or "").strip() in BROWSE_QUERIES
+
+
+def _effective_sort(req: SearchRequest) -> str:
+    # Every browsed record scores the same, so "relevance" would be index order: newest first
+    # is what a researcher scanning a topic expects (PubMed's default for a filter-only list).
+    if req.sort == "relevance" and is_browse(req.query):
+        return "newest"
+    return req.sort
 
 
 def _any(fieldname: str, values: Sequence[str]) -> wq.Query:
@@ -489,4 +520,5 @@ def open_searcher(settings: Settings) -> Iterator[Searcher]:
         searcher.close()
 
 
-__all__ = ["Hit", "SearchRequest", "SearchResponse", "Searcher", "make_snippet", "open_searcher"]
+__all__ = ["Hit", "SearchRequest", "SearchResponse", "Searcher", "is_browse", "make_snippet",
+           "open_searcher"]

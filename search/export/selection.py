@@ -7,8 +7,11 @@ Three ways to choose (``ketlit export``):
 - ``--pmids FILE``: those records in the file's order (PMIDs one per line, or separated by spaces
   or commas; blank lines and ``#`` comments ignored); filters, when given, narrow the list. Every
   PMID must be in the index: otherwise one error names the missing ones and nothing is written;
-- no query: every record of the store, narrowed by the filters (``--topic depression`` alone is
-  the whole topic).
+- no query, only filters: the searcher's browse of the index (``--topic depression`` alone is the
+  whole topic), newest first unless ``--sort oldest``, the same records and order as
+  ``ketlit search --topic depression``;
+- neither query nor filters: every record of the store, streamed in PMID order (or by date for
+  newest/oldest); needs no index, so it also works while the index is rebuilt.
 
 Articles are read from the record store in chunks of ``CHUNK`` and streamed to the exporter, so
 memory stays flat however many records an export has; only the list of selected PMIDs is held.
@@ -243,8 +246,10 @@ def export_selection(settings: Any, *, fmt: str, query: str | None = None,
         if pmid_list is not None:
             _check_present(store, pmid_list)
             articles = iter_articles(store, pmid_list, _normalised(settings, active))
-        elif query:
-            articles = iter_articles(store, _query_pmids(settings, query, sort, active))
+        elif query or active:
+            # The searcher selects (an empty query browses the filters): the index knows
+            # topics, years and types per record, so Python-side filtering is not needed.
+            articles = iter_articles(store, _query_pmids(settings, query or "", sort, active))
         else:
             articles = _every_article(store, _normalised(settings, active), sort)
         if output is not None:

@@ -158,7 +158,10 @@ def api_export(request: Request,
     if selection:
         return exporting.export_pmids(settings, selection, format)
     filters = _filters(topic, year_from, year_to, types, lang, has_abstract, no_retracted)
-    if not q.strip():
-        raise UsageError("export: give pmids=1,2,3 or a query q (with any filters)")
+    if not q.strip() and not any(v not in (None, False, []) for v in filters.values()):
+        # A whole-index download is one click away on the CLI (`ketlit export`); over HTTP it
+        # is more likely a form sent empty, so it is refused.
+        raise UsageError("export: give pmids=1,2,3, a query q, or filters (topic, from, to, "
+                         "type, lang, has_abstract, no_retracted)")
     return exporting.export_search(request.app.state.searcher, settings, format, q, match=match,
                                    sort=sort, filters=filters)

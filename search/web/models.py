@@ -40,6 +40,9 @@ class Facets(BaseModel):
     topic: dict[str, int] = Field(default_factory=dict)
     year: dict[str, int] = Field(default_factory=dict)
     publication_type: dict[str, int] = Field(default_factory=dict)
+    retracted: dict[str, int] = Field(
+        default_factory=dict,
+        description='How many results are retracted: {"true": n, "false": m}.')
 
 
 class SearchAnswer(BaseModel):

@@ -272,7 +272,8 @@ def export_redirect(request: Request) -> Response:
     else:
         state = parse_state(params)
         if not state.is_search:
-            return error_page(request, 400, "Nothing to export: search first.")
+            return error_page(request, 400, "Nothing to export: search, or tick a filter, "
+                                            "first.")
         pairs = [p for p in state.pairs(with_page=False) if p[0] != "limit"]
         target = urlencode([("format", fmt), *pairs])
     return RedirectResponse(f"/api/export?{target}", status_code=303)

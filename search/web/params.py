@@ -51,8 +51,14 @@ class SearchState:
 
     @property
     def is_search(self) -> bool:
-        # Filters narrow a query; on their own (no words) the page just shows them ticked.
-        return bool(self.q.strip())
+        # Words, filters or both: filters alone list every record they select (newest first);
+        # only the bare page (neither) waits for input rather than listing the whole index.
+        return bool(self.q.strip()) or self.has_filters
+
+    @property
+    def is_browse(self) -> bool:
+        """Filters without words: nothing to rank by, so results come newest first."""
+        return self.q.strip() in ("", "*")
 
     def filters(self) -> dict[str, Any]:
         """Keyword arguments for SearchRequest (and export), as the CLI passes them."""

@@ -207,6 +207,25 @@ def test_cli_topic_only_export(index_config):
     assert "PMID: 20729678." in proc.stdout and "PMID: 20821847." in proc.stdout
 
 
+def test_cli_filter_only_export_is_the_query_less_search(index_config):
+    # The searcher selects filter-only exports: same records, same order (newest first) as
+    # `ketlit search` without a query; the publication type goes through the index's own
+    # pubtype field rather than Python-side matching of Article fields.
+    search = run_ketlit(["search", "--topic", "depression", "--type", "review", "--json",
+                         "--limit", "100"], index_config, check=True)
+    expected = [r["pmid"] for r in json.loads(search.stdout)["results"]]
+    assert len(expected) > 1
+    proc = run_ketlit(["export", "--topic", "depression", "--type", "review",
+                       "--format", "csl-json"], index_config, check=True)
+    assert [i["id"] for i in json.loads(proc.stdout)] == expected
+    oldest = run_ketlit(["search", "--topic", "depression", "--type", "review", "--json",
+                         "--limit", "100", "--sort", "oldest"], index_config, check=True)
+    proc = run_ketlit(["export", "--topic", "depression", "--type", "review", "--sort", "oldest",
+                       "--format", "csl-json"], index_config, check=True)
+    assert [i["id"] for i in json.loads(proc.stdout)] == \
+        [r["pmid"] for r in json.loads(oldest.stdout)["results"]] != expected
+
+
 def test_cli_pmids_file_keeps_order_and_applies_filters(index_config, tmp_path):
     ids = tmp_path / "ids.txt"
     ids.write_text("20821847\n# the Zotero paper\n20729678\n", encoding="utf-8")

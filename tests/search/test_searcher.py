@@ -200,7 +200,8 @@ def test_search_json_has_the_design_shape(searcher: Searcher) -> None:
     assert set(r) == {"pmid", "title", "authors", "journal", "year", "doi", "topics",
                       "publication_types", "retracted", "score", "snippet"}
     assert r["authors"] == ["Zarate CA", "Smith J"] and r["year"] == 2019
-    assert set(data["facets"]) == {"topic", "year", "publication_type"}
+    # The design's three groups, plus "retracted" (a compatible extension).
+    assert set(data["facets"]) == {"topic", "year", "publication_type", "retracted"}
     short = search(searcher, "esketamine").to_json(short=True)
     assert set(short) == {"total", "results"}
 
@@ -393,3 +394,68 @@ def test_refresh_sees_new_commits(tmp_path: Path, indexed_settings: Settings) ->
         assert se.refresh() is True
         assert pmids(se.search(SearchRequest(query="zebrafish"))) == ["777"]
         assert se.refresh() is False
+
+
+# -- browsing without words, the retracted facet ----------------------------------------------------
+
+DEPRESSION_NEWEST = ["90000006", "90000005", "90000002", "90000001", "90000007", "90000008"]
+
+
+@pytest.mark.parametrize("query", ["", "  ", "*"])
+def test_empty_query_lists_the_filtered_records_newest_first(searcher: Searcher,
+                                                             query: str) -> None:
+    resp = search(searcher, query, topics=["depression"])
+    assert pmids(resp) == DEPRESSION_NEWEST  # "relevance" means newest: nothing to rank by
+    assert all(h.score is None for h in resp.hits)
+    data = resp.to_json()
+    assert data["total"] == 6 and all(r["score"] is None for r in data["results"])
+    # facets over the browsed set, not over the whole index
+    assert data["facets"]["topic"] == {"depression": 6, "ptsd": 1}
+    assert data["facets"]["year"] == {"2022": 1, "2021": 1, "2020": 1, "2019": 1,
+                                      "2018": 1, "2016": 1}
+    oldest = search(searcher, query, topics=["depression"], sort="oldest", limit=2)
+    assert pmids(oldest) == ["90000008", "90000007"] and oldest.total == 6
+
+
+def test_empty_query_with_other_filters_and_without_any(searcher: Searcher) -> None:
+    assert pmids(search(searcher, "", topics=["ocd"])) == ["90000004"]
+    assert pmids(search(searcher, "", topics=["depression"], types=["rct"])) == ["90000001"]
+    assert pmids(search(searcher, "", topics=["depression"], exclude_retracted=True)) == \
+        [p for p in DEPRESSION_NEWEST if p != "90000005"]
+    everything = search(searcher, "", limit=5)
+    assert everything.total == searcher.doc_count
+    assert sum(everything.facets["retracted"].values()) == searcher.doc_count
+    assert everything.suggestion is None
+    exported = list(searcher.iter_matching_pmids(SearchRequest(query="", topics=["depression"])))
+    assert exported == DEPRESSION_NEWEST
+    ranked = searcher.rank(SearchRequest(query="*", topics=["depression"], limit=2))
+    assert ranked == [("90000006", None), ("90000005", None)]
+
+
+def test_retracted_facet_counts_the_result_set(searcher: Searcher) -> None:
+    resp = search(searcher, "ketamine", limit=100)
+    retracted = sum(h.article.retracted for h in resp.hits)
+    assert retracted >= 1
+    assert resp.facets["retracted"] == {"true": retracted, "false": resp.total - retracted}
+    assert resp.to_json()["facets"]["retracted"]["true"] == retracted
+    without = search(searcher, "ketamine", exclude_retracted=True)
+    assert without.facets["retracted"] == {"true": 0, "false": resp.total - retracted}
+    assert search(searcher, "esketamine").facets["retracted"]["true"] == 0
+
+
+def test_cli_search_without_a_query_lists_the_filters(tmp_path: Path,
+                                                       indexed_settings: Settings) -> None:
+    import json
+
+    from tests.helpers import run_ketlit
+
+    cfg = _cli_config(tmp_path, indexed_settings)
+    data = json.loads(run_ketlit(["search", "--topic", "depression", "--json"], cfg,
+                                 check=True).stdout)
+    assert [r["pmid"] for r in data["results"]] == DEPRESSION_NEWEST
+    assert data["query"] == "" and data["facets"]["retracted"] == {"true": 1, "false": 5}
+    text = run_ketlit(["search", "--topic", "ocd"], cfg, check=True).stdout
+    assert text.startswith("1 result(s) for the filters")
+    everything = json.loads(run_ketlit(["search", "--json", "--limit", "1"], cfg,
+                                       check=True).stdout)
+    assert everything["total"] > 6

@@ -379,6 +379,57 @@ def test_new_page_and_export_redirects(client: TestClient) -> None:
     assert r.status_code == 400 and "Nothing selected" in r.text
 
 
+# -- browsing without a query, the retracted facet ---------------------------------------------------
+
+def test_api_search_without_q_lists_the_filtered_records(client: TestClient) -> None:
+    everything = search(client, limit=1)
+    ocd_count = everything["facets"]["topic"]["ocd"]
+    data = search(client, q="", topic="ocd", limit=100)
+    assert data["total"] == ocd_count > 1
+    assert all("ocd" in r["topics"] and r["score"] is None for r in data["results"])
+    # newest first (by the record's date, see test_pages_do_not_overlap_and_sort_by_date):
+    # nothing to rank by
+    assert data["results"] == search(client, topic="ocd", sort="newest", limit=100)["results"]
+    newest = [r["year"] for r in data["results"][:5] if r["year"]]
+    assert data["facets"]["topic"]["ocd"] == ocd_count  # facets over the browsed set
+    assert data["facets"]["retracted"] == {"true": 1, "false": ocd_count - 1}  # the XSS record
+    assert search(client, q="*", topic="ocd", limit=100)["results"] == data["results"]
+    oldest = [r["year"] for r in search(client, topic="ocd", sort="oldest")["results"][:5]
+              if r["year"]]
+    assert max(newest) > max(oldest) and min(newest) > min(oldest)
+
+
+def test_page_with_only_filters_shows_results_and_exports_them(client: TestClient) -> None:
+    filters = {"topic": "ocd", "from": "2024"}
+    total = search(client, **filters)["total"]
+    assert 1 < total <= 100
+    r = client.get("/", params={**filters, "limit": "100"})
+    assert r.status_code == 200
+    html = r.text
+    assert f"{total:,} records matching the filters, newest first" in html
+    assert "Xenomarkup ketamine" in html and "&lt;script&gt;window.__xss" in html
+    assert f"Export all {total:,} results" in html
+    assert 'id="retracted-count">(1 retracted in these results)' in html
+    # "Export all results" of a filter-only list goes to the API, which exports it whole
+    r = client.get("/export", params={"scope": "all", "format": "ris", **filters},
+                   follow_redirects=False)
+    assert r.status_code == 303
+    assert r.headers["location"] == "/api/export?format=ris&topic=ocd&from=2024"
+    r = client.get(r.headers["location"])
+    assert r.status_code == 200 and r.headers["x-ketlit-records"] == str(total)
+    assert len(rispy.loads(r.text)) == total
+    # the bare page (no words, no filters) still waits for a query
+    assert "Type a query above" in client.get("/").text
+
+
+def test_page_shows_the_retracted_count_beside_the_filter(client: TestClient) -> None:
+    html = client.get("/", params={"q": "xenomarkup"}).text
+    assert 'id="retracted-count">(1 retracted in these results)' in html
+    html = client.get("/", params={"q": "xenomarkup", "no_retracted": "1"}).text
+    assert 'id="retracted-count"' not in html  # left out: nothing to count
+    assert search(client, q="xenomarkup", no_retracted="1")["facets"]["retracted"]["true"] == 0
+
+
 # -- units -----------------------------------------------------------------------------------------
 
 def test_snippet_markup_lets_only_mark_through() -> None:
