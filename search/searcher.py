@@ -424,12 +424,13 @@ class Searcher:
         return make_snippet(text, compiled.highlight_terms)
 
     def _facets(self, mask: np.ndarray) -> dict[str, dict[str, int]]:
-        ids, tables = self._arrays.facet_tables()
-        per_key = np.bincount(ids[mask], minlength=len(next(iter(tables.values()))[1]))
+        ids, n_keys, tables = self._arrays.facet_tables()
+        per_key = np.bincount(ids[mask], minlength=n_keys)
         out: dict[str, dict[str, int]] = {}
-        for name, (values, mat) in tables.items():
-            counts = per_key.astype(np.float64) @ mat if values else np.zeros(0)
-            pairs = [(v, int(round(c))) for v, c in zip(values, counts, strict=False) if c > 0]
+        for name, (values, rows, cols) in tables.items():
+            counts = np.bincount(cols, weights=per_key[rows], minlength=len(values))
+            pairs = [(v, int(round(c))) for v, c in zip(values, counts.tolist(), strict=False)
+                     if c > 0]
             if name == "year":
                 pairs.sort(key=lambda vc: vc[0], reverse=True)
             else:
