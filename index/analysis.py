@@ -62,6 +62,10 @@ TOKEN_RE = re.compile(
 _SPLIT_PARTS = re.compile("[" + _DASHES + "]")
 _APOS_RE = re.compile("[" + _APOS + "]")
 _HAS_DIGIT = re.compile(r"\d")
+_POSSESSIVE_RE = re.compile(r"[" + _APOS + r"]s$")
+_NOT_DESC_RE = re.compile(r"[^0-9a-z+]")
+_PVAL_SPACE_RE = re.compile(r"\s+")
+_PVAL_RE = re.compile(r"(p(?:<=|>=|[<>=]))(.*)$")
 
 
 def fold(text: str) -> str:
@@ -136,8 +140,8 @@ class RawToken:
 
 
 def _normal_pval(raw: str) -> str:
-    s = re.sub(r"\s+", "", raw.lower()).replace("\u2264", "<=").replace("\u2265", ">=")
-    m = re.match(r"(p(?:<=|>=|[<>=]))(.*)$", s)
+    s = _PVAL_SPACE_RE.sub("", raw.lower()).replace("\u2264", "<=").replace("\u2265", ">=")
+    m = _PVAL_RE.match(s)
     if not m:
         return s
     num = m.group(2)
@@ -146,27 +150,48 @@ def _normal_pval(raw: str) -> str:
     return m.group(1) + num
 
 
+def _word_parts(raw: str) -> tuple[str, ...]:
+    """A matched word folded, possessive and apostrophes dropped, split at its dashes."""
+    word = fold(raw)
+    if "'" in word or "\u2019" in word or "\u02bc" in word:
+        word = _POSSESSIVE_RE.sub("", word)  # alzheimer's
+        word = _APOS_RE.sub("", word)
+    return tuple(p for p in _SPLIT_PARTS.split(word) if p)
+
+
+def _stereo_parts(m: re.Match[str]) -> tuple[str, ...]:
+    desc = _NOT_DESC_RE.sub("", fold(m.group("stereo")))
+    body = fold(m.group("stword"))
+    return tuple(p for p in [desc, *_SPLIT_PARTS.split(_APOS_RE.sub("", body))] if p)
+
+
+# Words repeat (a few thousand distinct ones cover most of an abstract), so each distinct written
+# word is folded and split once per process. Bounded: cleared when it grows past the limit.
+_PARTS_CACHE: dict[str, tuple[str, ...]] = {}
+_PARTS_CACHE_MAX = 500_000
+
+
+def _cached_parts(raw: str) -> tuple[str, ...]:
+    parts = _PARTS_CACHE.get(raw)
+    if parts is None:
+        if len(_PARTS_CACHE) >= _PARTS_CACHE_MAX:
+            _PARTS_CACHE.clear()
+        parts = _PARTS_CACHE[raw] = _word_parts(raw)
+    return parts
+
+
 def analyse(text: str, *, stem: bool = True, stop: bool = True,
             protected: frozenset[str] = frozenset()) -> Iterator[RawToken]:
     """Tokens of ``text`` (see the module docstring). Positions count words, not variants."""
     pos = 0
     for m in TOKEN_RE.finditer(text):
-        if m.group("pval"):
+        kind = m.lastgroup
+        if kind == "pval":
             yield RawToken(_normal_pval(m.group("pval")), pos, m.start(), m.end())
             pos += 1
             continue
-        if m.group("stereo"):
-            desc = re.sub(r"[^0-9a-z+]", "", fold(m.group("stereo")))
-            body = fold(m.group("stword"))
-            parts = [p for p in [desc, *_SPLIT_PARTS.split(_APOS_RE.sub("", body))] if p]
-            start = m.start()
-        else:
-            word = fold(m.group("word"))
-            if "'" in word or "\u2019" in word or "\u02bc" in word:
-                word = re.sub(r"[" + _APOS + r"]s$", "", word)  # possessive: alzheimer's
-                word = _APOS_RE.sub("", word)
-            parts = [p for p in _SPLIT_PARTS.split(word) if p]
-            start = m.start()
+        parts = _cached_parts(m.group()) if kind == "word" else _stereo_parts(m)
+        start = m.start()
         end = m.end()
         if not parts:
             continue
@@ -181,6 +206,81 @@ def analyse(text: str, *, stem: bool = True, stop: bool = True,
         # The joined form sits at the last part's position, so a phrase typed with it
         # ("posttraumatic stress") matches text written with the hyphen, and vice versa.
         yield RawToken(_stem_one("".join(parts), stem, protected), pos - 1, start, end)
+
+
+# For the index: each distinct written word's (unstemmed tokens, stemmed tokens, positions
+# relative to the word's first, positions used). Bounded: cleared when it grows past the limit.
+_IndexEntry = tuple[tuple[str, ...], tuple[str, ...], tuple[int, ...], int]
+_INDEX_CACHE: dict[str, _IndexEntry] = {}
+
+
+def _index_entry(parts: tuple[str, ...]) -> _IndexEntry:
+    if not parts:
+        return ((), (), (), 0)
+    if len(parts) == 1:
+        if parts[0] in STOP_WORDS:
+            return ((), (), (), 0)
+        return (parts, (stem_index_word(parts[0]),), (0,), 1)
+    # The parts, then the joined form at the last part's position (as analyse() yields them).
+    words = (*parts, "".join(parts))
+    rel = (*range(len(parts)), len(parts) - 1)
+    return (words, tuple(stem_index_word(w) for w in words), rel, len(parts))
+
+
+def index_tokens(text: str) -> tuple[list[str], list[str], list[int], int]:
+    """What the index analyzers make of ``text``: the unstemmed tokens (as
+    ``analyse(text, stem=False)``), the same tokens stemmed (as ``analyse(text,
+    protected=PROTECTED)``), their positions, and the number of positions used (where the
+    positions of a text indexed after this one start).
+
+    The indexing fast path: no token objects, one regex pass, and each distinct written word
+    folded, split and stemmed once per process. index.schema builds every field that repeats a
+    record's text from these lists instead of re-analysing it per field.
+    """
+    words: list[str] = []
+    stems: list[str] = []
+    poses: list[int] = []
+    cache = _INDEX_CACHE
+    pos = 0
+    for m in TOKEN_RE.finditer(text):
+        kind = m.lastgroup
+        if kind == "word":
+            raw = m.group()
+            entry = cache.get(raw)
+            if entry is None:
+                if len(cache) >= _PARTS_CACHE_MAX:
+                    cache.clear()
+                entry = cache[raw] = _index_entry(_word_parts(raw))
+        elif kind == "pval":
+            pval = _normal_pval(m.group("pval"))
+            entry = ((pval,), (pval,), (0,), 1)
+        else:
+            entry = _index_entry(_stereo_parts(m))
+        used = entry[3]
+        if used == 1:
+            words.append(entry[0][0])
+            stems.append(entry[1][0])
+            poses.append(pos)
+            pos += 1
+        elif used:
+            words.extend(entry[0])
+            stems.extend(entry[1])
+            poses.extend([pos + r for r in entry[2]])
+            pos += used
+    return words, stems, poses, pos
+
+
+_INDEX_STEMS: dict[str, str] = {}
+
+
+def stem_index_word(word: str) -> str:
+    """What the index analyzer (stemming, PROTECTED kept) makes of an unstemmed token."""
+    stem = _INDEX_STEMS.get(word)
+    if stem is None:
+        if len(_INDEX_STEMS) >= _PARTS_CACHE_MAX:
+            _INDEX_STEMS.clear()
+        stem = _INDEX_STEMS[word] = word if word in PROTECTED else stem_word(word)
+    return stem
 
 
 def _stem_one(word: str, stem: bool, protected: frozenset[str]) -> str:

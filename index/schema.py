@@ -15,6 +15,13 @@ Field roles:
 - facets: a per-document column "year|topic,topic|Type;Type" read to count facets without
   touching stored fields.
 - spell: unstemmed words of titles, keywords and MeSH for "did you mean".
+
+Indexing speed: the text fields are AnalysedText, which also takes postings computed beforehand
+(article_to_document(..., analysed=True)). Each part of a record (title, abstract, keywords, MeSH)
+is then tokenized once and stemmed from a cache, and ``text`` and ``spell`` are assembled from
+those parts, where Whoosh would analyse the same words again for every field that repeats them
+(11 analyses of a record's text instead of 4). The postings are the ones Whoosh's own path makes
+from the strings, byte for byte (tests/index/test_schema.py), so indexes built either way agree.
 """
 
 from __future__ import annotations
@@ -22,9 +29,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from whoosh import columns, fields
+from whoosh import columns, fields, formats
+from whoosh.system import pack_uint
 
-from index.analysis import BiomedTokenizer, biomed_analyzer
+from index.analysis import BiomedTokenizer, biomed_analyzer, index_tokens
 from index.article import Article
 
 SCHEMA_VERSION = 4
@@ -35,18 +43,35 @@ FACET_SEP = "|"
 LIST_SEP = ";"
 
 
+class PreAnalysed(list):  # type: ignore[type-arg]
+    """A field's postings computed beforehand: (utf-8 term, frequency, weight, encoded value)."""
+
+
+class AnalysedText(fields.TEXT):
+    """A TEXT field that also accepts :class:`PreAnalysed` postings instead of a string.
+
+    Strings (queries, other callers) still go through the field's analyzer; the analyzer stays
+    the one that defines the field's terms.
+    """
+
+    def index(self, value: Any, **kwargs: Any) -> Any:
+        if isinstance(value, PreAnalysed):
+            return iter(value)
+        return super().index(value, **kwargs)
+
+
 def build_schema() -> fields.Schema:
     text = biomed_analyzer(stem=True)
     names = BiomedTokenizer(stem=False)
     return fields.Schema(
         pmid=fields.ID(stored=True, unique=True, sortable=True),
-        title=fields.TEXT(analyzer=text, phrase=True),
-        abstract=fields.TEXT(analyzer=text, phrase=True),
-        mesh=fields.TEXT(analyzer=text, phrase=True),
-        keywords=fields.TEXT(analyzer=text, phrase=True),
-        text=fields.TEXT(analyzer=text, phrase=True),
-        author=fields.TEXT(analyzer=names, phrase=True),
-        journal=fields.TEXT(analyzer=names, phrase=True),
+        title=AnalysedText(analyzer=text, phrase=True),
+        abstract=AnalysedText(analyzer=text, phrase=True),
+        mesh=AnalysedText(analyzer=text, phrase=True),
+        keywords=AnalysedText(analyzer=text, phrase=True),
+        text=AnalysedText(analyzer=text, phrase=True),
+        author=AnalysedText(analyzer=names, phrase=True),
+        journal=AnalysedText(analyzer=names, phrase=True),
         pubtype=fields.KEYWORD(commas=True, lowercase=True, scorable=False),
         lang=fields.KEYWORD(commas=True, lowercase=True, scorable=False),
         topic=fields.KEYWORD(commas=True, scorable=False),
@@ -55,7 +80,7 @@ def build_schema() -> fields.Schema:
         hasabs=fields.BOOLEAN(),
         retracted=fields.BOOLEAN(),
         facets=fields.COLUMN(columns.RefBytesColumn()),
-        spell=fields.TEXT(analyzer=names, phrase=False),
+        spell=AnalysedText(analyzer=names, phrase=False),
     )
 
 
@@ -86,8 +111,21 @@ def parse_facet_key(key: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
             tuple(t for t in types.split(LIST_SEP) if t))
 
 
-def article_to_document(article: Article) -> dict[str, Any]:
-    """One Whoosh document for an Article. Only plain values: Whoosh types stay in index/search."""
+def accepts_analysed(schema: fields.Schema) -> bool:
+    """Does this (stored) schema take PreAnalysed values? Indexes built before it was added
+    hold plain TEXT fields and get strings."""
+    return all(isinstance(schema[name], AnalysedText) for name in ANALYSED_FIELDS)
+
+
+ANALYSED_FIELDS = ("title", "abstract", "mesh", "keywords", "text", "author", "journal", "spell")
+
+
+def article_to_document(article: Article, analysed: bool = False) -> dict[str, Any]:
+    """One Whoosh document for an Article. Only plain values: Whoosh types stay in index/search.
+
+    ``analysed``: the text fields as PreAnalysed postings (the fast path for schemas of
+    AnalysedText fields); otherwise as the strings Whoosh would analyse itself.
+    """
     title = " ".join(x for x in (article.title or article.book_title, article.vernacular_title)
                      if x)
     mesh_parts: list[str] = []
@@ -122,8 +160,91 @@ def article_to_document(article: Article) -> dict[str, Any]:
         "retracted": article.retracted,
         "date": sort_date(article),
         "facets": facet_key(article).encode("utf-8"),
-        "spell": " ".join(x for x in (title, keywords, mesh) if x),
+        # " . " like text: no token (a p-value) can span two parts, so the parts' tokens are
+        # exactly the whole string's (what the PreAnalysed path relies on).
+        "spell": " . ".join(x for x in (title, keywords, mesh) if x),
     }
     if article.pub_year is not None:
         doc["year"] = article.pub_year
+    if analysed:
+        doc.update(_analysed_fields(title, abstract, keywords, mesh, doc["author"],
+                                    doc["journal"]))
     return doc
+
+
+# -- PreAnalysed postings, identical to what Whoosh's Positions/Frequency formats make -------------
+
+_POSITIONS = formats.Positions()
+_SINGLE_POSITION: dict[int, bytes] = {}  # encoded [p] by p: most terms occur once in a field
+
+
+_TERM_BYTES: dict[str, bytes] = {}
+
+
+def _positions_postings(table: dict[str, list[int]]) -> PreAnalysed:
+    out = PreAnalysed()
+    encode = _POSITIONS.encode
+    single = _SINGLE_POSITION
+    as_bytes = _TERM_BYTES
+    if len(as_bytes) > 500_000:
+        as_bytes.clear()
+    for word, plist in table.items():
+        btext = as_bytes.get(word)
+        if btext is None:
+            btext = as_bytes[word] = word.encode("utf-8")
+        n = len(plist)
+        if n == 1:
+            p = plist[0]
+            value = single.get(p)
+            if value is None:
+                value = single[p] = encode(plist)
+        else:
+            value = encode(plist)
+        out.append((btext, n, float(n), value))
+    return out
+
+
+def _table(words: list[str], poses: list[int]) -> dict[str, list[int]]:
+    """Each term's positions, in the order the tokens came."""
+    table: dict[str, list[int]] = {}
+    get = table.get
+    for word, pos in zip(words, poses, strict=True):
+        plist = get(word)
+        if plist is None:
+            table[word] = [pos]
+        else:
+            plist.append(pos)
+    return table
+
+
+def _analysed_fields(title: str, abstract: str, keywords: str, mesh: str, author: str,
+                     journal: str) -> dict[str, PreAnalysed]:
+    out: dict[str, PreAnalysed] = {}
+    text: dict[str, list[int]] = {}
+    spell: dict[str, int] = {}
+    offset = 0
+    for name, value in (("title", title), ("abstract", abstract), ("keywords", keywords),
+                        ("mesh", mesh)):
+        words, stems, poses, npos = index_tokens(value)
+        if name != "abstract":
+            for word in words:
+                spell[word] = spell.get(word, 0) + 1
+        table = _table(stems, poses)
+        out[name] = _positions_postings(table)
+        # ``text`` is these parts joined with " . ": the same tokens, positions shifted by
+        # the positions of the parts before.
+        for word, plist in table.items():
+            shifted = [p + offset for p in plist] if offset else list(plist)
+            have = text.get(word)
+            if have is None:
+                text[word] = shifted
+            else:
+                have.extend(shifted)
+        offset += npos
+    out["text"] = _positions_postings(text)
+    out["spell"] = PreAnalysed((w.encode("utf-8"), n, float(n), pack_uint(n))
+                               for w, n in spell.items())
+    for name, value in (("author", author), ("journal", journal)):
+        words, _stems, poses, _npos = index_tokens(value)
+        out[name] = _positions_postings(_table(words, poses))
+    return out

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import pytest
+from whoosh import fields
+
+from index.analysis import biomed_analyzer
 from index.article import Article, Author, MeshHeading
 from index.schema import (
+    ANALYSED_FIELDS,
     SCHEMA_VERSION,
+    PreAnalysed,
+    accepts_analysed,
     article_to_document,
     build_schema,
     facet_key,
     parse_facet_key,
     sort_date,
 )
+from tests.helpers import EFETCH_XML
 
 
 def _article() -> Article:
@@ -63,3 +71,77 @@ def test_facet_key_round_trips() -> None:
 
 def test_schema_version_is_an_int() -> None:
     assert isinstance(SCHEMA_VERSION, int) and SCHEMA_VERSION >= 1
+
+
+# -- the PreAnalysed fast path gives Whoosh's own postings ------------------------------------------
+
+TRICKY = [
+    Article(pmid="10", title="The 5-HT2A receptor and (R)-ketamine: IL-6, TNF-α and p < 0.05",
+            abstract="BACKGROUND: Ketamine's effects. RESULTS: (2R,6R)-HNK reduced IL-6 (P<.05); "
+                     "post-traumatic stress disorder and Sjögren's syndrome, p ≤ 0.001. "
+                     "Ketamine ketamine ketamine; randomised mice analyses. AIDS and SARS.",
+            keywords=["esketamine", "treatment-resistant depression", "p"],
+            chemicals=["N-methyl-D-aspartate"],
+            mesh=[MeshHeading("Stress Disorders, Post-Traumatic", False,
+                              (("drug therapy", True),))],
+            authors=[Author(last="O'Brien", fore="Ann-Marie", initials="AM")],
+            journal="J Psychopharmacol (Oxf)"),
+    Article(pmid="11", title="of the and", abstract=None, keywords=["< 0.05"]),
+    Article(pmid="12", title="", vernacular_title="Ketamin bei Depression — eine Übersicht",
+            abstract="(−)-ketamine (+)-ketamine (S)-ketamine 0.5 mg/kg ×2 10.5% β-arrestin"),
+    Article(pmid="13"),
+]
+
+
+def _postings(schema, doc: dict, name: str) -> list:
+    return sorted(schema[name].index(doc[name]))
+
+
+@pytest.mark.parametrize("article", TRICKY, ids=[a.pmid for a in TRICKY])
+def test_analysed_fields_equal_whoosh_analysis_of_the_strings(article: Article) -> None:
+    schema = build_schema()
+    plain = article_to_document(article)
+    fast = article_to_document(article, analysed=True)
+    assert set(plain) == set(fast)
+    for name in ANALYSED_FIELDS:
+        assert isinstance(fast[name], PreAnalysed)
+        assert _postings(schema, fast, name) == _postings(schema, plain, name), name
+    # The fields Whoosh analyses itself are unchanged.
+    for name in set(plain) - set(ANALYSED_FIELDS):
+        assert fast[name] == plain[name]
+
+
+def test_analysed_fields_equal_whoosh_analysis_on_real_records() -> None:
+    from harvester.parse import iter_pubmed
+
+    schema = build_schema()
+    checked = 0
+    for path in sorted(EFETCH_XML.rglob("*.xml")):
+        for article in iter_pubmed(path):
+            if not isinstance(article, Article):
+                continue
+            plain = article_to_document(article)
+            fast = article_to_document(article, analysed=True)
+            for name in ANALYSED_FIELDS:
+                assert _postings(schema, fast, name) == _postings(schema, plain, name), \
+                    (article.pmid, name)
+            checked += 1
+    assert checked > 50
+
+
+def test_text_field_positions_continue_across_parts() -> None:
+    # title "alpha beta" (positions 0-1), abstract "gamma" (2): a phrase across the " . "
+    # boundary is where Whoosh's own analysis of the joined string puts it.
+    doc = article_to_document(Article(pmid="1", title="alpha beta", abstract="gamma beta"),
+                              analysed=True)
+    fmt = build_schema()["text"].format
+    by_term = {t: fmt.decode_positions(v) for t, _f, _w, v in doc["text"]}
+    assert by_term[b"beta"] == [1, 3] and by_term[b"gamma"] == [2]
+
+
+def test_plain_text_schema_is_not_taken_for_an_analysed_one() -> None:
+    schema = build_schema()
+    assert accepts_analysed(schema)
+    schema.remove("text")
+    schema.add("text", fields.TEXT(analyzer=biomed_analyzer(), phrase=True))
+    assert not accepts_analysed(schema)

@@ -223,3 +223,50 @@ def test_whoosh_lock_is_not_left_behind(settings: Settings) -> None:
     lock.release()
     ix.close()
     assert os.path.exists(settings.data_dir / "index.lock")
+
+
+def test_rebuild_splits_a_large_store_into_segments(settings: Settings,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    # The term pool is bounded: a new segment each time it holds DEFAULT_POOL_POSTINGS.
+    from index import bulkwriter
+
+    monkeypatch.setattr(bulkwriter, "DEFAULT_POOL_POSTINGS", 40)
+    store = RecordStore(settings.store_path)
+    store.upsert(arts(*[str(i) for i in range(1, 31)]), origin="ingest")
+    store.close()
+    assert rebuild_index(settings) == 30
+    ix = open_index(settings)
+    try:
+        with ix.searcher() as s:
+            assert len(s.reader().leaf_readers()) > 1
+            assert s.doc_count() == 30
+        assert indexed_pmids(settings) == sorted(str(i) for i in range(1, 31))
+    finally:
+        ix.close()
+
+
+def test_upserts_into_an_index_of_plain_text_fields(settings: Settings) -> None:
+    # An index written before AnalysedText (same schema version) gets strings, not postings.
+    from whoosh import fields
+
+    from index.schema import SCHEMA_VERSION, build_schema
+
+    schema = build_schema()
+    for name in ("title", "abstract", "mesh", "keywords", "text", "author", "journal"):
+        analyzer = schema[name].analyzer
+        schema.remove(name)
+        schema.add(name, fields.TEXT(analyzer=analyzer, phrase=True))
+    directory = settings.data_dir / "index-old"
+    directory.mkdir(parents=True)
+    whoosh_index.create_in(str(directory), schema)
+    (directory / VERSION_FILE).write_text(f"{SCHEMA_VERSION}\n", encoding="ascii")
+    os.symlink(directory.name, settings.index_dir)
+    with open_index_writer(settings) as w:
+        w.upsert(arts("1", "2", title="esketamine nasal spray"))
+    ix = open_index(settings)
+    try:
+        with ix.searcher() as s:
+            assert s.doc_frequency("text", "esketamin") == 2
+            assert s.doc_frequency("title", "spray") == 2
+    finally:
+        ix.close()

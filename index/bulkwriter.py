@@ -1,0 +1,187 @@
+"""A Whoosh segment writer that pools postings by term instead of one tuple per posting.
+
+Whoosh's SegmentWriter puts every posting into a pool as a 5-tuple, sorts all of them at commit
+and feeds them one at a time through generic codec calls, each of which also reads the document's
+field length back from disk. A PubMed record makes ~380 postings (its text is indexed in several
+fields), so with analysis made cheap this was ~85% of indexing time (profiled on ``ketlit
+reindex``; bench/README.md). This writer keeps each term's postings in flat lists as documents
+arrive (documents come in document-number order, so the lists are already sorted), sorts only
+the distinct terms at commit, reads each field's lengths once, and fills the codec's posting
+blocks a block at a time.
+
+It writes what SegmentWriter writes, byte for byte (tests/index/test_bulkwriter.py compares the
+segment files): the codec, the block layout and every statistic are Whoosh's own, so readers,
+search/engine.py and later merges see no difference. Merges of older segments (MERGE_SMALL at a
+harvest commit) come through the same term pool.
+
+It relies on the W3 codec's postings-writer fields (``_ids``, ``_weights``, ``_values``, block
+statistics), as search/engine.py relies on its readers; the byte comparison test is what guards
+an upgrade of whoosh-reloaded.
+"""
+
+from __future__ import annotations
+
+from array import array
+from typing import Any
+
+from whoosh.writing import SegmentWriter
+
+# Postings per writer before the rebuild starts a new segment: about 40 bytes each in the pool,
+# so ~250 MB, reached after about 17,000 PubMed records.
+DEFAULT_POOL_POSTINGS = 6_000_000
+
+
+def supports(schema: Any) -> bool:
+    """The term pool handles neither term vectors nor separate spelling words."""
+    return not any(field.vector or field.separate_spelling() for _name, field in schema.items())
+
+
+class TermPoolWriter(SegmentWriter):  # type: ignore[misc]
+    """SegmentWriter whose pool is ``{field: {term: [docnums, weights, values]}}``."""
+
+    def __init__(self, ix: Any, **kwargs: Any) -> None:
+        super().__init__(ix, **kwargs)
+        self._terms: dict[str, dict[bytes, tuple[list[int], list[float], list[bytes]]]] = {}
+        self._unsorted: set[tuple[str, bytes]] = set()
+        self.pooled = 0  # postings held, for the caller's memory budget
+
+    # -- adding ------------------------------------------------------------------------------
+
+    def add_document(self, **fields: Any) -> None:
+        # SegmentWriter.add_document with the postings going to the term pool (no vectors or
+        # separate spelling: see supports()).
+        self._check_state()
+        perdocwriter = self.perdocwriter
+        schema = self.schema
+        docnum = self.docnum
+        docboost = self._doc_boost(fields)
+        fieldnames = sorted(name for name in fields if not name.startswith("_"))
+        self._check_fields(schema, fieldnames)
+        perdocwriter.start_doc(docnum)
+        try:
+            for fieldname in fieldnames:
+                value = fields.get(fieldname)
+                if value is None:
+                    continue
+                field = schema[fieldname]
+                length = 0
+                if field.indexed:
+                    fieldboost = self._field_boost(fields, fieldname, docboost)
+                    length = self._pool_document(fieldname, docnum, field.index(value),
+                                                 fieldboost, field.scorable)
+                customval = fields.get(f"_stored_{fieldname}", value)
+                perdocwriter.add_field(fieldname, field, customval if field.stored else None,
+                                       length)
+                column = field.column_type
+                if column and customval is not None:
+                    perdocwriter.add_column_value(fieldname, column,
+                                                  field.to_column_value(customval))
+        except Exception:
+            perdocwriter.cancel_doc()
+            raise
+        perdocwriter.finish_doc()
+        self._added = True
+        self.docnum += 1
+
+    def _pool_document(self, fieldname: str, docnum: int, items: Any, fieldboost: float,
+                       scorable: bool) -> int:
+        terms = self._terms.get(fieldname)
+        if terms is None:
+            terms = self._terms[fieldname] = {}
+        get = terms.get
+        length = 0
+        n = 0
+        for tbytes, freq, weight, vbytes in items:
+            weight *= fieldboost  # as SegmentWriter does: also makes an int weight a float
+            if scorable:
+                length += freq
+            entry = get(tbytes)
+            if entry is None:
+                terms[tbytes] = ([docnum], [weight], [vbytes])
+            else:
+                entry[0].append(docnum)
+                entry[1].append(weight)
+                entry[2].append(vbytes)
+            n += 1
+        self.pooled += n
+        return length
+
+    def add_postings_to_pool(self, reader: Any, startdoc: int, docmap: Any) -> None:
+        # Segments merged in by the merge policy (documents renumbered after the new ones).
+        for fieldname, btext, docnum, weight, vbytes in self._process_posts(
+                reader.iter_postings(), startdoc, docmap):
+            terms = self._terms.get(fieldname)
+            if terms is None:
+                terms = self._terms[fieldname] = {}
+            self.pooled += 1
+            entry = terms.get(btext)
+            if entry is None:
+                terms[btext] = ([docnum], [weight], [vbytes])
+                continue
+            if docnum <= entry[0][-1]:
+                self._unsorted.add((fieldname, btext))
+            entry[0].append(docnum)
+            entry[1].append(weight)
+            entry[2].append(vbytes)
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def _flush_segment(self) -> None:
+        self.perdocwriter.close()
+        pdr = self.per_document_reader() if self.codec.length_stats else None
+        try:
+            self._write_terms(pdr)
+        finally:
+            self.fieldwriter.close()
+            if pdr is not None:
+                pdr.close()
+
+    def _write_terms(self, pdr: Any) -> None:
+        fw = self.fieldwriter
+        ndocs = self.docnum
+        for fieldname in sorted(self._terms):
+            terms = self._terms[fieldname]
+            if not terms:
+                continue
+            # The length of the field in every document, read once (Whoosh reads it per posting);
+            # doc_field_length gives None for an empty field, which the block statistics skip.
+            lengths = ([pdr.doc_field_length(d, fieldname) for d in range(ndocs)]
+                       if pdr is not None else None)
+            fw.start_field(fieldname, self.schema[fieldname])
+            for btext in sorted(terms):
+                docs, weights, values = terms[btext]
+                if (fieldname, btext) in self._unsorted:
+                    order = sorted(range(len(docs)), key=docs.__getitem__)
+                    docs = [docs[i] for i in order]
+                    weights = [weights[i] for i in order]
+                    values = [values[i] for i in order]
+                fw.start_term(btext)
+                _fill_postings(fw._postwriter, docs, weights, values, lengths)
+                fw.finish_term()
+            fw.finish_field()
+        self._terms = {}
+
+
+def _fill_postings(pw: Any, docs: list[int], weights: list[float], values: list[bytes],
+                   lengths: list[int | None] | None) -> None:
+    """What W3PostingsWriter.add_posting does for each posting, a block at a time: a block is
+    written when it is full and another posting comes; the last one is left for
+    finish_postings (which marks it last)."""
+    limit = pw._blocklimit
+    n = len(docs)
+    for start in range(0, n, limit):
+        if start:
+            pw._write_block()
+        end = min(start + limit, n)
+        ids = docs[start:end]
+        ws = weights[start:end]
+        pw._ids = array("I", ids)
+        pw._weights = array("f", ws)
+        pw._values = [v for v in values[start:end] if v]
+        top = max(ws)
+        pw._maxweight = top if top > 0 else 0
+        if lengths is not None:
+            present = [ln for ln in (lengths[d] for d in ids) if ln]
+            if present:
+                pw._minlength = min(present)
+                pw._maxlength = max(present)
