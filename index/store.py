@@ -73,6 +73,16 @@ CREATE TABLE IF NOT EXISTS sync_seen (
 -- PMIDs removed from the store whose removal the index has not committed yet: written in the
 -- same transaction as the DELETE, cleared after the index commit, replayed after a crash.
 CREATE TABLE IF NOT EXISTS index_deletes (pmid TEXT PRIMARY KEY);
+-- When each record joined each topic. A record already in the store for one topic that starts
+-- matching another (a new topic in the config, a revised record) is new *to that topic*, and the
+-- digest and `ketlit new --topic` must list it, which articles.first_seen alone cannot tell.
+CREATE TABLE IF NOT EXISTS topic_seen (
+    pmid        TEXT NOT NULL,
+    topic       TEXT NOT NULL,
+    first_seen  TEXT NOT NULL,
+    PRIMARY KEY (topic, pmid)
+);
+CREATE INDEX IF NOT EXISTS topic_seen_first ON topic_seen(topic, first_seen);
 """
 
 
@@ -123,6 +133,7 @@ class RecordStore:
         # has to survive; only a power cut could lose the last commit, and reharvest covers that.
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.executescript(_SCHEMA)
+        self._backfill_topic_seen()
 
     def close(self) -> None:
         self.conn.close()
@@ -179,9 +190,11 @@ class RecordStore:
                         " updated, indexed) VALUES (?,?,?,?,?,?,?,0)",
                         (art.pmid, art.to_json(), _topics_col(art.topics), int(harvested),
                          int(ingested), now, now))
+                    self._note_topics(art.pmid, art.topics, now)
                     continue
                 old_topics = set(filter(None, row[1].split(",")))
                 art.topics = old_topics | add
+                self._note_topics(art.pmid, add - old_topics, now)
                 new_json = art.to_json()
                 if new_json == row[0]:
                     counts.unchanged.append(art.pmid)
@@ -209,15 +222,20 @@ class RecordStore:
         art = self.get(pmid)
         if art is None:
             return None
+        removed = art.topics - set(topics)
+        self._note_topics(pmid, set(topics) - art.topics, utcnow())
         art.topics = set(topics)
         self.conn.execute("UPDATE articles SET json=?, topics=?, updated=?, indexed=0 WHERE pmid=?",
                           (art.to_json(), _topics_col(art.topics), utcnow(), pmid))
+        self.conn.executemany("DELETE FROM topic_seen WHERE pmid=? AND topic=?",
+                              ((pmid, t) for t in removed))
         return art
 
     def delete(self, pmids: Iterable[str]) -> int:
         n = 0
         for pmid in pmids:
             n += self.conn.execute("DELETE FROM articles WHERE pmid=?", (pmid,)).rowcount
+            self.conn.execute("DELETE FROM topic_seen WHERE pmid=?", (pmid,))
         return n
 
     def get(self, pmid: str) -> Article | None:
@@ -268,14 +286,31 @@ class RecordStore:
                                  (f",{topic},",)).fetchone()[0]
 
     def new_since(self, since: str, topic: str | None = None) -> list[str]:
-        """PMIDs that entered the store at or after ``since`` (ISO timestamp), newest first."""
-        sql = "SELECT pmid FROM articles WHERE first_seen >= ?"
-        args: list[Any] = [since]
+        """PMIDs new at or after ``since`` (ISO timestamp), newest first: new to the store, or
+        with ``topic``, new to that topic (also records the store already had for another)."""
         if topic:
-            sql += " AND instr(topics, ?) > 0"
-            args.append(f",{topic},")
-        sql += " ORDER BY first_seen DESC, pmid DESC"
-        return [r[0] for r in self.conn.execute(sql, args)]
+            return [r[0] for r in self.conn.execute(
+                "SELECT pmid FROM topic_seen WHERE topic=? AND first_seen >= ?"
+                " ORDER BY first_seen DESC, pmid DESC", (topic, since))]
+        return [r[0] for r in self.conn.execute(
+            "SELECT pmid FROM articles WHERE first_seen >= ? ORDER BY first_seen DESC, pmid DESC",
+            (since,))]
+
+    def _note_topics(self, pmid: str, topics: Iterable[str], when: str) -> None:
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO topic_seen(pmid, topic, first_seen) VALUES (?,?,?)",
+            ((pmid, t, when) for t in topics))
+
+    def _backfill_topic_seen(self) -> None:
+        """Stores written before topic_seen existed: a record joined its topics when it arrived."""
+        if self.conn.execute("SELECT 1 FROM topic_seen LIMIT 1").fetchone():
+            return
+        if not self.conn.execute("SELECT 1 FROM articles WHERE topics != '' LIMIT 1").fetchone():
+            return
+        with self.transaction():
+            for pmid, topics, first_seen in self.conn.execute(
+                    "SELECT pmid, topics, first_seen FROM articles WHERE topics != ''").fetchall():
+                self._note_topics(pmid, filter(None, topics.split(",")), first_seen)
 
     # -- harvest bookkeeping ----------------------------------------------------------------------
 
@@ -300,6 +335,7 @@ class RecordStore:
             if topic in art.topics:
                 continue
             art.topics = art.topics | {topic}
+            self._note_topics(pmid, {topic}, utcnow())
             self.conn.execute(
                 "UPDATE articles SET json=?, topics=?, harvested=1, updated=?, indexed=0"
                 " WHERE pmid=?", (art.to_json(), _topics_col(art.topics), utcnow(), pmid))
@@ -325,6 +361,7 @@ class RecordStore:
         for pmid in pmids:
             if self.conn.execute("DELETE FROM articles WHERE pmid=?", (pmid,)).rowcount:
                 gone.append(pmid)
+            self.conn.execute("DELETE FROM topic_seen WHERE pmid=?", (pmid,))
             self.conn.execute("INSERT OR IGNORE INTO index_deletes(pmid) VALUES (?)", (pmid,))
         return gone
 

@@ -77,10 +77,12 @@ def collect_digest(settings: Settings, since: datetime | str) -> Digest:
     since_dt = _since_dt(since)
     with RecordStore(settings.store_path) as store:
         new_ids = store.new_since(_iso(since_dt))
-        # new_since orders newest first; the digest lists a topic's records newest first too.
-        articles = store.get_many(new_ids)
+        # Per topic: new to that topic, which includes records the store already had for
+        # another topic. new_since orders newest first, as the digest lists them.
+        topic_ids = {name: store.new_since(_iso(since_dt), topic=name) for name in settings.topics}
+        articles = store.get_many(set(new_ids).union(*topic_ids.values()))
     ordered = [articles[p] for p in new_ids if p in articles]
-    topics = {name: [a for a in ordered if name in a.topics] for name in settings.topics}
+    topics = {name: [articles[p] for p in ids if p in articles] for name, ids in topic_ids.items()}
     alerts = [_alert_matches(settings, alert, ordered) for alert in settings.alerts.values()]
     return Digest(since=since_dt, topics=topics, alerts=alerts)
 

@@ -67,3 +67,32 @@ def test_checkpoints_and_run_log(store: RecordStore) -> None:
     last = store.last_runs()
     assert last["t"].status == "failed" and last["t"].missing == ["5", "6"] and last["t"].new == 3
     assert last["u"].status == "interrupted"
+
+
+def test_a_record_is_new_to_a_topic_it_joins_later(store: RecordStore) -> None:
+    store.conn.execute("BEGIN")
+    store.upsert([Article(pmid="1")], topic="depression")
+    store.conn.execute("UPDATE articles SET first_seen='2020-01-01T00:00:00+00:00'")
+    store.conn.execute("UPDATE topic_seen SET first_seen='2020-01-01T00:00:00+00:00'")
+    store.conn.execute("COMMIT")
+    since = "2024-01-01T00:00:00+00:00"
+    store.upsert([Article(pmid="1")], topic="ptsd")  # now also matches a second topic
+    store.add_topic(["2"], "ocd")  # unknown PMIDs are ignored
+    assert store.new_since(since) == []  # not new to the store...
+    assert store.new_since(since, topic="ptsd") == ["1"]  # ...but new to PTSD
+    assert store.new_since(since, topic="depression") == []
+    store.set_topics("1", {"depression"})
+    assert store.new_since(since, topic="ptsd") == []
+    store.delete(["1"])
+    assert store.new_since("2000-01-01T00:00:00+00:00", topic="depression") == []
+
+
+def test_topic_seen_is_backfilled_for_older_stores(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    s = RecordStore(path)
+    s.upsert([Article(pmid="1")], topic="depression")
+    s.conn.execute("DELETE FROM topic_seen")
+    s.close()
+    s = RecordStore(path)
+    assert s.new_since("2000-01-01T00:00:00+00:00", topic="depression") == ["1"]
+    s.close()

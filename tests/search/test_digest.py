@@ -25,6 +25,7 @@ def _add(store: RecordStore, pmid: str, topic: str, first_seen: str, **fields: o
                   authors=[Author(last="Smith", initials="J")], **fields)  # type: ignore[arg-type]
     store.upsert([art], topic=topic)
     store.conn.execute("UPDATE articles SET first_seen=? WHERE pmid=?", (first_seen, pmid))
+    store.conn.execute("UPDATE topic_seen SET first_seen=? WHERE pmid=?", (first_seen, pmid))
 
 
 @pytest.fixture
@@ -46,6 +47,14 @@ def test_lists_exactly_the_records_new_since_the_run_started(populated: Settings
     assert [a.pmid for a in d.topics["depression"]] == ["202", "201", "200"]
     assert [a.pmid for a in d.topics["ptsd"]] == ["202"]
     assert d.alerts == []
+
+
+def test_a_known_record_new_to_a_topic_is_listed_under_it(populated: Settings) -> None:
+    with RecordStore(populated.store_path) as store:
+        store.upsert([Article(pmid="101", title="Title 101")], topic="depression")
+    d = collect_digest(populated, START)
+    assert "101" in [a.pmid for a in d.topics["depression"]]
+    assert "101" not in [a.pmid for a in d.topics["ptsd"]]
 
 
 def test_writes_dated_markdown_and_a_second_file_for_a_second_run(populated: Settings) -> None:
