@@ -204,16 +204,19 @@ def _positions_postings(table: dict[str, list[int]]) -> PreAnalysed:
     return out
 
 
-def _table(words: list[str], poses: list[int]) -> dict[str, list[int]]:
-    """Each term's positions, in the order the tokens came."""
-    table: dict[str, list[int]] = {}
+def _table(words: list[str], poses: list[int], offset: int = 0,
+           table: dict[str, list[int]] | None = None) -> dict[str, list[int]]:
+    """Each term's positions (plus ``offset``), in the order the tokens came, added to
+    ``table`` when given."""
+    if table is None:
+        table = {}
     get = table.get
     for word, pos in zip(words, poses, strict=True):
         plist = get(word)
         if plist is None:
-            table[word] = [pos]
+            table[word] = [pos + offset]
         else:
-            plist.append(pos)
+            plist.append(pos + offset)
     return table
 
 
@@ -229,17 +232,10 @@ def _analysed_fields(title: str, abstract: str, keywords: str, mesh: str, author
         if name != "abstract":
             for word in words:
                 spell[word] = spell.get(word, 0) + 1
-        table = _table(stems, poses)
-        out[name] = _positions_postings(table)
+        out[name] = _positions_postings(_table(stems, poses))
         # ``text`` is these parts joined with " . ": the same tokens, positions shifted by
         # the positions of the parts before.
-        for word, plist in table.items():
-            shifted = [p + offset for p in plist] if offset else list(plist)
-            have = text.get(word)
-            if have is None:
-                text[word] = shifted
-            else:
-                have.extend(shifted)
+        _table(stems, poses, offset, text)
         offset += npos
     out["text"] = _positions_postings(text)
     out["spell"] = PreAnalysed((w.encode("utf-8"), n, float(n), pack_uint(n))
