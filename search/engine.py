@@ -32,6 +32,10 @@ from whoosh.formats import Positions
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.util.numeric import byte_to_length
 
+from search import whoosh_buffers
+
+whoosh_buffers.install()  # readers slice Whoosh's mapped files instead of copying them
+
 MAX_EXPANSIONS = 600  # PubMed's own cap on truncated-term variants
 MAX_CACHED_TERMS = 48  # position tables kept per snapshot (LRU)
 MAX_CACHED_KEYS = 12_000_000  # ... and at most this many positions in all (96 MB)
