@@ -37,11 +37,13 @@ def supports(schema: Any) -> bool:
 
 
 class TermPoolWriter(SegmentWriter):  # type: ignore[misc]
-    """SegmentWriter whose pool is ``{field: {term: [docnums, weights, values]}}``."""
+    """SegmentWriter whose pool is ``{field: {term: [doc, weight, value, doc, weight, ...]}}``
+    (one flat list per term: most terms of a segment are rare, and a list each for documents,
+    weights and values would take several times the memory)."""
 
     def __init__(self, ix: Any, **kwargs: Any) -> None:
         super().__init__(ix, **kwargs)
-        self._terms: dict[str, dict[bytes, tuple[list[int], list[float], list[bytes]]]] = {}
+        self._terms: dict[str, dict[bytes, list[Any]]] = {}
         self._unsorted: set[tuple[str, bytes]] = set()
         self.pooled = 0  # postings held, for the caller's memory budget
 
@@ -92,16 +94,15 @@ class TermPoolWriter(SegmentWriter):  # type: ignore[misc]
         length = 0
         n = 0
         for tbytes, freq, weight, vbytes in items:
-            weight *= fieldboost  # as SegmentWriter does: also makes an int weight a float
+            if fieldboost != 1.0 or type(weight) is not float:
+                weight *= fieldboost  # as SegmentWriter does: also makes an int weight a float
             if scorable:
                 length += freq
             entry = get(tbytes)
             if entry is None:
-                terms[tbytes] = ([docnum], [weight], [vbytes])
+                terms[tbytes] = [docnum, weight, vbytes]
             else:
-                entry[0].append(docnum)
-                entry[1].append(weight)
-                entry[2].append(vbytes)
+                entry += (docnum, weight, vbytes)
             n += 1
         self.pooled += n
         return length
@@ -116,13 +117,11 @@ class TermPoolWriter(SegmentWriter):  # type: ignore[misc]
             self.pooled += 1
             entry = terms.get(btext)
             if entry is None:
-                terms[btext] = ([docnum], [weight], [vbytes])
+                terms[btext] = [docnum, weight, vbytes]
                 continue
-            if docnum <= entry[0][-1]:
+            if docnum <= entry[-3]:
                 self._unsorted.add((fieldname, btext))
-            entry[0].append(docnum)
-            entry[1].append(weight)
-            entry[2].append(vbytes)
+            entry += (docnum, weight, vbytes)
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -149,7 +148,8 @@ class TermPoolWriter(SegmentWriter):  # type: ignore[misc]
                        if pdr is not None else None)
             fw.start_field(fieldname, self.schema[fieldname])
             for btext in sorted(terms):
-                docs, weights, values = terms[btext]
+                entry = terms[btext]
+                docs, weights, values = entry[0::3], entry[1::3], entry[2::3]
                 if (fieldname, btext) in self._unsorted:
                     order = sorted(range(len(docs)), key=docs.__getitem__)
                     docs = [docs[i] for i in order]

@@ -179,6 +179,8 @@ _SINGLE_POSITION: dict[int, bytes] = {}  # encoded [p] by p: most terms occur on
 
 
 _TERM_BYTES: dict[str, bytes] = {}
+# Weights are frequencies as floats; shared objects keep the writer's term pool small.
+_FLOAT = [float(i) for i in range(256)]
 
 
 def _positions_postings(table: dict[str, list[int]]) -> PreAnalysed:
@@ -200,7 +202,7 @@ def _positions_postings(table: dict[str, list[int]]) -> PreAnalysed:
                 value = single[p] = encode(plist)
         else:
             value = encode(plist)
-        out.append((btext, n, float(n), value))
+        out.append((btext, n, _FLOAT[n] if n < 256 else float(n), value))
     return out
 
 
@@ -238,8 +240,8 @@ def _analysed_fields(title: str, abstract: str, keywords: str, mesh: str, author
         _table(stems, poses, offset, text)
         offset += npos
     out["text"] = _positions_postings(text)
-    out["spell"] = PreAnalysed((w.encode("utf-8"), n, float(n), pack_uint(n))
-                               for w, n in spell.items())
+    out["spell"] = PreAnalysed((w.encode("utf-8"), n, _FLOAT[n] if n < 256 else float(n),
+                                pack_uint(n)) for w, n in spell.items())
     for name, value in (("author", author), ("journal", journal)):
         words, _stems, poses, _npos = index_tokens(value)
         out[name] = _positions_postings(_table(words, poses))
