@@ -168,6 +168,28 @@ def test_search_filter_page_open_select_and_export_ris(server: str, page, tmp_pa
     assert not pg.dialogs and not pg.page_errors
 
 
+def test_a_topic_without_words_lists_and_exports_it(server: str, page, tmp_path: Path) -> None:
+    pg = page
+    pg.goto(server + "/")
+    assert "Type a query above" in pg.locator("#result-count").inner_text()
+    pg.get_by_label(re.compile(r"^Ketamine for OCD")).check()
+    pg.get_by_role("button", name="Apply filters").click()
+    pg.wait_for_url(re.compile(r"topic=ocd"))
+    assert "matching the filters, newest first" in pg.locator("#result-count").inner_text()
+    total = _count(pg)
+    assert total > 20 and pg.locator("ol.hits li").count() == 20
+    assert re.search(r"\(1 retracted in these results\)",
+                     pg.locator("label[for=no-retracted]").inner_text())
+    _shot(pg, "browse-topic")
+    pg.get_by_label("Export format").select_option("ris")
+    with pg.expect_download() as info:
+        pg.get_by_role("button", name=re.compile(r"Export all")).click()
+    target = tmp_path / info.value.suggested_filename
+    info.value.save_as(target)
+    assert len(rispy.loads(target.read_text(encoding="utf-8"))) == total
+    assert not pg.dialogs and not pg.page_errors
+
+
 def _pmid_from_url(entry: dict) -> str | None:
     for url in entry.get("urls") or []:
         m = re.search(r"pubmed\.ncbi\.nlm\.nih\.gov/(\d+)", url)
