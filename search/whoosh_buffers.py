@@ -81,7 +81,9 @@ class ViewReader(io.RawIOBase):
             yield line
 
     def close(self) -> None:
-        # Leaves the buffer alone: Whoosh's storage owns the map and releases it.
+        # Only this reader's own view is released: Whoosh's storage owns the map itself.
+        if not self.closed:
+            self._view.release()
         super().close()
 
 

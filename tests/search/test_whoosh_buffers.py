@@ -31,6 +31,9 @@ def test_view_reader_reads_like_bytesio() -> None:
     assert view.readinto(buf) == 8 and bytes(buf) == DATA[7:15]
     with pytest.raises(ValueError):
         view.seek(-1)
+    view.close()
+    with pytest.raises(ValueError):
+        view.read(1)
 
 
 def test_view_reader_serves_pickle_and_array_reads() -> None:
