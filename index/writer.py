@@ -276,9 +276,10 @@ def _rebuild(settings: Settings, store: RecordStore, progress: bool) -> int:
 def _catch_up(ix: Any, store: RecordStore, started: str, indexed: list[str]) -> None:
     changed = [r[0] for r in store.conn.execute(
         "SELECT pmid FROM articles WHERE updated > ?", (started,))]
-    with ix.reader() as reader:
-        in_index = {t.decode() if isinstance(t, bytes) else t for t in reader.lexicon("pmid")}
-    gone = in_index - store.pmids()
+    # What the new index holds is what the rebuild added: opening a reader to list it would copy
+    # every compound segment file into memory (Whoosh reads compound files into buffers), about
+    # the index's size again at the end of a large reindex.
+    gone = set(indexed) - store.pmids()
     if not changed and not gone:
         return
     writer = _writer(ix)

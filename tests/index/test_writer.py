@@ -270,3 +270,23 @@ def test_upserts_into_an_index_of_plain_text_fields(settings: Settings) -> None:
             assert s.doc_frequency("title", "spray") == 2
     finally:
         ix.close()
+
+
+def test_rebuild_catches_up_with_changes_made_while_it_ran(settings: Settings,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    store = RecordStore(settings.store_path)
+    store.upsert(arts("1", "2", "3"))
+    store.close()
+    original = RecordStore.iter_articles
+
+    def iter_then_harvest(self: RecordStore, *args: object, **kwargs: object):
+        yield from original(self, *args, **kwargs)
+        # A harvest commits while the rebuild is writing its segments.
+        other = RecordStore(settings.store_path)
+        other.upsert(arts("9", title="esketamine"))
+        other.delete(["2"])
+        other.close()
+
+    monkeypatch.setattr(RecordStore, "iter_articles", iter_then_harvest)
+    rebuild_index(settings)
+    assert indexed_pmids(settings) == ["1", "3", "9"]
