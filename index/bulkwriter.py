@@ -24,6 +24,7 @@ from __future__ import annotations
 from array import array
 from typing import Any
 
+from whoosh.codec.whoosh3 import W3LeafMatcher, W3TermsReader
 from whoosh.writing import SegmentWriter
 
 # Postings per writer before the rebuild starts a new segment: about 40 bytes each in the pool,
@@ -108,20 +109,64 @@ class TermPoolWriter(SegmentWriter):  # type: ignore[misc]
         return length
 
     def add_postings_to_pool(self, reader: Any, startdoc: int, docmap: Any) -> None:
-        # Segments merged in by the merge policy (documents renumbered after the new ones).
-        for fieldname, btext, docnum, weight, vbytes in self._process_posts(
-                reader.iter_postings(), startdoc, docmap):
-            terms = self._terms.get(fieldname)
-            if terms is None:
-                terms = self._terms[fieldname] = {}
-            self.pooled += 1
-            entry = terms.get(btext)
-            if entry is None:
-                terms[btext] = [docnum, weight, vbytes]
+        """Postings of a segment the merge policy merges in (its documents renumbered after
+        the new ones; deleted ones, absent from ``docmap``, dropped).
+
+        Read a block at a time from the W3 codec: Whoosh's own reader.iter_postings() makes five
+        Python calls per posting plus a hash lookup per term, which made merging at a harvest
+        commit cost as much as indexing the batch."""
+        terms_reader = getattr(reader, "_terms", None)
+        if not isinstance(terms_reader, W3TermsReader):
+            self._pool_postings(reader.iter_postings(), startdoc, docmap)
+            return
+        schema = self.schema
+        codec, postfile = terms_reader._codec, terms_reader._postfile
+        for (fieldname, btext), terminfo in terms_reader.items():
+            if fieldname not in schema:
                 continue
-            if docnum <= entry[-3]:
-                self._unsorted.add((fieldname, btext))
-            entry += (docnum, weight, vbytes)
+            m = codec.postings_reader(postfile, terminfo, schema[fieldname].format,
+                                      term=(fieldname, btext))
+            if not isinstance(m, W3LeafMatcher):  # inlined postings: a ListMatcher
+                self._pool_postings(((fieldname, btext, m.id(), m.weight(), m.value())
+                                     for _ in _active(m)), startdoc, docmap)
+                continue
+            flat: list[Any] = []
+            while m.is_active():
+                m._read_ids()
+                m._read_weights()
+                m._read_values()
+                if docmap is None:
+                    for docnum, weight, value in zip(m._ids, m._weights, m._values,
+                                                     strict=True):
+                        flat += (docnum + startdoc, weight, value)
+                else:
+                    for docnum, weight, value in zip(m._ids, m._weights, m._values,
+                                                     strict=True):
+                        newdoc = docmap.get(docnum)
+                        if newdoc is not None:  # None: deleted
+                            flat += (newdoc, weight, value)
+                m._next_block()
+            if flat:
+                self._pool_flat(fieldname, btext, flat)
+
+    def _pool_flat(self, fieldname: str, btext: bytes, flat: list[Any]) -> None:
+        terms = self._terms.get(fieldname)
+        if terms is None:
+            terms = self._terms[fieldname] = {}
+        self.pooled += len(flat) // 3
+        entry = terms.get(btext)
+        if entry is None:
+            terms[btext] = flat
+            return
+        if flat[0] <= entry[-3]:
+            self._unsorted.add((fieldname, btext))
+        entry += flat
+
+    def _pool_postings(self, items: Any, startdoc: int, docmap: Any) -> None:
+        """Whoosh's (field, term, doc, weight, value) postings, one at a time."""
+        for fieldname, btext, docnum, weight, vbytes in self._process_posts(items, startdoc,
+                                                                            docmap):
+            self._pool_flat(fieldname, btext, [docnum, weight, vbytes])
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -185,3 +230,10 @@ def _fill_postings(pw: Any, docs: list[int], weights: list[float], values: list[
             if present:
                 pw._minlength = min(present)
                 pw._maxlength = max(present)
+
+
+def _active(m: Any) -> Any:
+    """Steps a matcher through its postings (yields once per posting, before moving on)."""
+    while m.is_active():
+        yield None
+        m.next()
