@@ -217,8 +217,8 @@ query term. The baseline column is Whoosh's own matcher tree on the same compile
 doing less work (no facets, no snippets, no records).
 
 Index build times come from the run that generated the collections (`--workdir` keeps them for
-later runs; the machine was shared, load about 4 on 2 cores); building is Whoosh's writer
-(about 110 records/s here) and is what `ketlit reindex` costs.
+later runs) and are what `ketlit reindex` costs: about 600-700 records/s here with
+index/bulkwriter.py (Whoosh's own writer: ~110-190 records/s).
 
 The first search of a term in a fresh searcher reads its postings from disk (the CLI pays this
 on every call, hence the cold figure); the web server keeps one searcher per index snapshot.
