@@ -225,7 +225,7 @@ on every call, hence the cold figure); the web server keeps one searcher per ind
 Cold start, before/after (same-run A/B at 100,000 records, machine load ~2.8 on 2 cores): the
 first run of each query went from p95 216-243 ms to 84-89 ms and a fresh `Searcher` opened in
 ~30 ms instead of ~600 ms, because Whoosh's readers no longer copy the mapped postings file into
-memory (search/whoosh_buffers.py: a cold `ketlit search` 1.1-1.2 s -> 0.42-0.46 s, peak RSS
+memory (index/whoosh_buffers.py: a cold `ketlit search` 1.1-1.2 s -> 0.42-0.46 s, peak RSS
 1,054 MB -> 82 MB) and position tables are decoded for a phrase's candidates only, not for
 every document holding its words.
 Generated records: bench/generate.py (seeded; word-bigram text trained on real abstracts,

@@ -34,12 +34,17 @@ from typing import IO, Any
 from whoosh import index as whoosh_index
 from whoosh.writing import IndexWriter
 
-from index import bulkwriter
+from index import bulkwriter, whoosh_buffers
 from index.article import Article
 from index.errors import IndexMissingError, LockedError
 from index.schema import SCHEMA_VERSION, accepts_analysed, article_to_document, build_schema
 from index.settings import Settings
 from index.store import RecordStore
+
+# Every reader a writer opens (update_document's delete by PMID, segment merges) would otherwise
+# copy the index's whole terms and postings files into memory, so a harvest's memory grew with
+# the index (index/whoosh_buffers.py measures it).
+whoosh_buffers.install()
 
 VERSION_FILE = "KETLIT_SCHEMA"
 _LOCK_NAME = "index.lock"

@@ -32,7 +32,7 @@ from whoosh.formats import Positions
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.util.numeric import byte_to_length
 
-from search import whoosh_buffers
+from index import whoosh_buffers
 
 whoosh_buffers.install()  # readers slice Whoosh's mapped files instead of copying them
 
