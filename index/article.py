@@ -82,7 +82,18 @@ class Article:
     # -- serialisation: the record store keeps articles as JSON -----------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        d = dataclasses.asdict(self)
+        # Written out rather than dataclasses.asdict, whose recursive deep copy was the largest
+        # cost of storing a record during a harvest (0.16 -> ~0.03 ms per record); the JSON is
+        # identical, which matters because the store compares it to spot unchanged records.
+        d = {name: getattr(self, name) for name in _FIELD_NAMES}
+        d["abstract_sections"] = [list(x) for x in self.abstract_sections]
+        d["authors"] = [_author_dict(a) for a in self.authors]
+        d["editors"] = [_author_dict(a) for a in self.editors]
+        d["mesh"] = [{"descriptor": m.descriptor, "major": m.major,
+                      "qualifiers": [list(q) for q in m.qualifiers]} for m in self.mesh]
+        d["other_abstracts"] = [list(x) for x in self.other_abstracts]
+        for name in _LIST_FIELDS:
+            d[name] = list(d[name])
         d["topics"] = sorted(self.topics)
         return d
 
@@ -129,6 +140,16 @@ class Article:
     @property
     def pubmed_url(self) -> str:
         return f"https://pubmed.ncbi.nlm.nih.gov/{self.pmid}/"
+
+
+_FIELD_NAMES = tuple(f.name for f in dataclasses.fields(Article))
+_LIST_FIELDS = ("languages", "publication_types", "keywords", "chemicals", "retraction_pmids",
+                "concern_pmids", "erratum_pmids")
+
+
+def _author_dict(a: Author) -> dict[str, Any]:
+    return {"last": a.last, "fore": a.fore, "initials": a.initials, "collective": a.collective,
+            "affiliations": list(a.affiliations), "orcid": a.orcid}
 
 
 def _author(a: dict[str, Any] | Author) -> Author:

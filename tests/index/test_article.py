@@ -37,3 +37,17 @@ def test_missing_values_are_none_not_empty_strings() -> None:
     a = Article(pmid="1")
     assert a.title is None and a.doi is None and a.pub_year is None
     assert a.authors == [] and a.topics == set()
+
+
+def test_to_dict_matches_a_plain_dataclass_conversion() -> None:
+    """The store compares stored JSON to spot unchanged records: the hand-written to_dict must
+    give exactly what dataclasses.asdict gives (with topics sorted)."""
+    import dataclasses
+
+    a = _full()
+    a.editors = [Author(last="Ed", fore="Itor")]
+    a.keywords = ["ketamine"]
+    a.retraction_pmids = ["9"]
+    expected = dataclasses.asdict(a)
+    expected["topics"] = sorted(a.topics)
+    assert a.to_dict() == expected
