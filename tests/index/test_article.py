@@ -43,6 +43,7 @@ def test_to_dict_matches_a_plain_dataclass_conversion() -> None:
     """The store compares stored JSON to spot unchanged records: the hand-written to_dict must
     give exactly what dataclasses.asdict gives (with topics sorted)."""
     import dataclasses
+    import json
 
     a = _full()
     a.editors = [Author(last="Ed", fore="Itor")]
@@ -50,4 +51,4 @@ def test_to_dict_matches_a_plain_dataclass_conversion() -> None:
     a.retraction_pmids = ["9"]
     expected = dataclasses.asdict(a)
     expected["topics"] = sorted(a.topics)
-    assert a.to_dict() == expected
+    assert a.to_json() == json.dumps(expected, ensure_ascii=False, separators=(",", ":"))
