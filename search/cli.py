@@ -19,7 +19,7 @@ from typing import Any
 
 import click
 
-from index.errors import KetlitError, LockedError, UsageError
+from index.errors import HarvestError, KetlitError, LockedError, UsageError
 from index.settings import Settings, load_settings
 
 
@@ -130,7 +130,7 @@ def harvest(ctx: click.Context, topics: tuple[str, ...], full: bool, since: str 
         click.echo(line)
     _digest_after_run(settings)
     if not report.ok:
-        raise click.exceptions.Exit(HarvestExit)
+        raise click.exceptions.Exit(HarvestError.exit_code)
 
 
 def _digest_after_run(settings: Settings) -> None:
@@ -146,8 +146,6 @@ def _digest_after_run(settings: Settings) -> None:
     if path is not None:
         click.echo(f"digest: {path}")
 
-
-HarvestExit = 4
 
 
 @cli.command()
