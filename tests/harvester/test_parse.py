@@ -20,6 +20,7 @@ from harvester.parse import (
     parse_articles,
 )
 from index.article import Article
+from tests.eutils_server import EUTILS_DTD
 from tests.helpers import EFETCH_XML, PUBMED_DATA
 
 BIOPYTHON = EFETCH_XML / "biopython" / "Tests" / "Entrez"
@@ -638,7 +639,7 @@ def test_real_error_bodies_raise_with_ncbi_message(name: str) -> None:
 
 def test_efetch_error_body_raises() -> None:
     body = (b'<?xml version="1.0" encoding="UTF-8" ?>\n<!DOCTYPE eFetchResult PUBLIC "-//NLM//DTD '
-            b'efetch 20131226//EN" "https://eutils.ncbi.nlm.nih.gov/eutils/dtd/20131226/efetch.dtd">'
+            b'efetch 20131226//EN" "' + EUTILS_DTD + b'20131226/efetch.dtd">'
             b"\n<eFetchResult>\n\t<ERROR>Cannot retrieve history data. query_key: 1, WebEnv: "
             b"MCID_1</ERROR>\n</eFetchResult>\n")
     with pytest.raises(PubMedParseError, match="Cannot retrieve history data"):

@@ -35,7 +35,7 @@ def _need_chromium() -> None:
                "or set KETLIT_CHROMIUM")
     if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
         pytest.fail(message)
-    pytest.skip(message)
+    pytest.skip(reason=message)
 
 
 @pytest.fixture(scope="module")
