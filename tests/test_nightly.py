@@ -149,8 +149,10 @@ def test_schedule_fires_on_a_fast_trigger_harvests_and_writes_the_digest(
         "cron": f"{fire.second} {fire.minute} {fire.hour} * * *", "timezone": "UTC"})
     proc = popen_ketlit(["schedule"], cfg)
     try:
-        wait_for(lambda: "scheduled harvest finished" in log_text(settings), 40,
-                 "the scheduled harvest")
+        # The digest is written after the "finished" line: wait for both before stopping.
+        wait_for(lambda: "scheduled harvest finished" in log_text(settings)
+                 and len(list(settings.digests_dir.glob("*.md"))) == 2, 40,
+                 "the scheduled harvest and its digest")
     finally:
         elapsed, out, err = stop(proc)
     assert proc.returncode == 0, err
@@ -166,7 +168,9 @@ def test_schedule_fires_on_a_fast_trigger_harvests_and_writes_the_digest(
     with RecordStore(settings.store_path) as store:
         last_start = datetime.fromisoformat(store.get_meta("last_harvest_started") or "")
     assert last_start >= fire, "the harvest ran before its fire time"
-    assert "schedule stopped (SIGTERM)" in text
+    # The signal may land while the job is still writing its digest after "finished", which
+    # the scheduler reports as "(SIGTERM during a harvest)"; either way it stopped on SIGTERM.
+    assert "schedule stopped (SIGTERM" in text
 
     # One digest by the manual harvest, one by the scheduled run.
     digests = sorted(settings.digests_dir.glob("*.md"), key=lambda p: p.stat().st_mtime)
@@ -229,7 +233,10 @@ def test_fast_trigger_repeats_and_a_failed_run_is_retried_at_the_next_fire(
     assert stats["total"] == len(store_pmids(settings))
     with RecordStore(settings.store_path) as store:
         statuses = [r.status for r in store.runs(200)]
-    assert "failed" in statuses and statuses[0] == "ok"  # the run log keeps the failure
+    # The run log keeps the failure, and a later run succeeded (the newest may be one the stop
+    # interrupted: the trigger fires every 3 s).
+    assert "failed" in statuses and "ok" in statuses
+    assert statuses.index("ok") < statuses.index("failed")
     assert_readable_log(settings)
 
 
