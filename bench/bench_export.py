@@ -22,7 +22,6 @@ import argparse
 import dataclasses
 import json
 import os
-import re
 import resource
 import subprocess
 import sys
@@ -33,6 +32,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from bench.report import write_section  # noqa: E402
 
 FORMATS = ["ris", "bibtex", "medline", "csl-json", "csv", "text"]
 
@@ -104,15 +105,6 @@ def measure(directory: Path, fmt: str, mode: str = "stream") -> dict[str, float]
     return json.loads(proc.stdout)
 
 
-def write_readme(section: str) -> None:
-    readme = REPO / "bench" / "README.md"
-    text = readme.read_text(encoding="utf-8")
-    pattern = re.compile(r"(<!-- section: export -->\n).*?(<!-- /section: export -->)", re.S)
-    if not pattern.search(text):
-        raise SystemExit("bench/README.md has no export section markers")
-    readme.write_text(pattern.sub(lambda m: m.group(1) + section + m.group(2), text),
-                      encoding="utf-8")
-
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -181,7 +173,7 @@ def main() -> None:
     section = "\n".join(lines)
     print(section)
     if not args.no_readme:
-        write_readme(section)
+        write_section("export", section)
 
 
 if __name__ == "__main__":

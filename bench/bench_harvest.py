@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import resource
 import subprocess
 import sys
@@ -41,6 +40,8 @@ sys.path.insert(0, str(REPO))
 
 import requests  # noqa: E402
 import yaml  # noqa: E402
+
+from bench.report import write_section  # noqa: E402
 
 ALL_RECORDS = "1000:3000[crdt]"  # the loopback server's query for every record it holds
 RATE = 1000.0  # requests/s: our own loopback server, not NCBI
@@ -163,14 +164,6 @@ def stored_pmids(directory: Path) -> list[str]:
         con.close()
 
 
-def write_readme(text: str) -> None:
-    path = REPO / "bench" / "README.md"
-    doc = path.read_text(encoding="utf-8")
-    start, end = "<!-- section: harvest -->", "<!-- /section: harvest -->"
-    new = re.sub(re.escape(start) + r".*?" + re.escape(end),
-                 lambda _m: f"{start}\n{text.rstrip()}\n{end}", doc, flags=re.S)
-    path.write_text(new, encoding="utf-8")
-
 
 def main() -> None:
     ap = argparse.ArgumentParser()
@@ -272,7 +265,7 @@ def main() -> None:
     print()
     print(text)
     if not args.no_write:
-        write_readme(text)
+        write_section("harvest", text)
 
 
 if __name__ == "__main__":

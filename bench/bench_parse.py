@@ -26,6 +26,7 @@ from lxml import etree
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.report import write_section  # noqa: E402
 from harvester.parse import iter_pubmed  # noqa: E402
 from tests.helpers import EFETCH_XML  # noqa: E402
 
@@ -95,18 +96,6 @@ def child_peak_rss_mb(path: Path) -> tuple[int, float]:
     return int(out[0]), int(out[1]) / 1024
 
 
-def write_section(text: str) -> None:
-    readme = REPO / "bench" / "README.md"
-    begin, end = "<!-- section: parse -->", "<!-- /section: parse -->"
-    block = f"{begin}\n{text.rstrip()}\n{end}"
-    current = readme.read_text(encoding="utf-8") if readme.exists() else "# Benchmarks\n"
-    if begin in current and end in current:
-        head, rest = current.split(begin, 1)
-        current = head + block + rest.split(end, 1)[1]
-    else:
-        current = current.rstrip() + "\n\n" + block + "\n"
-    readme.write_text(current, encoding="utf-8")
-
 
 def main() -> None:
     ap = argparse.ArgumentParser()
@@ -156,7 +145,7 @@ def main() -> None:
     text = "\n".join(lines)
     print(text)
     if not args.no_write:
-        write_section("## Parse (harvester.parse.iter_pubmed)\n\n`python bench/bench_parse.py "
+        write_section("parse", "## Parse (harvester.parse.iter_pubmed)\n\n`python bench/bench_parse.py "
                       f"--records {n}` ({time.strftime('%Y-%m-%d')})\n\n" + text)
 
 

@@ -37,6 +37,7 @@ sys.path.insert(0, str(REPO))
 
 import httpx  # noqa: E402
 
+from bench.report import write_section  # noqa: E402
 from index.article import Article  # noqa: E402
 from index.settings import Settings, load_settings  # noqa: E402
 from index.store import RecordStore  # noqa: E402
@@ -282,13 +283,7 @@ def main() -> None:
     section = "\n".join(lines) + "\n"
     print(section)
     if not args.no_write:
-        readme = REPO / "bench" / "README.md"
-        text = readme.read_text(encoding="utf-8")
-        pattern = re.compile(r"(<!-- section: web -->\n).*?(<!-- /section: web -->)", re.S)
-        if not pattern.search(text):
-            raise SystemExit("bench/README.md has no web section markers")
-        readme.write_text(pattern.sub(lambda m: m.group(1) + section + m.group(2), text),
-                          encoding="utf-8")
+        write_section("web", section)
 
 
 if __name__ == "__main__":

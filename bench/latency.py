@@ -30,6 +30,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench.generate import build_model, write_collection  # noqa: E402
+from bench.report import write_section  # noqa: E402
 from index.settings import settings_from_mapping  # noqa: E402
 from index.writer import live_index_dir  # noqa: E402
 from search.searcher import Searcher, SearchRequest  # noqa: E402
@@ -120,14 +121,6 @@ def measure(data_dir: Path, rounds: int) -> dict[str, object]:
     }
 
 
-def write_report(lines: list[str]) -> None:
-    readme = REPO / "bench" / "README.md"
-    text = readme.read_text(encoding="utf-8")
-    start, end = "<!-- section: latency -->", "<!-- /section: latency -->"
-    i, j = text.index(start), text.index(end)
-    body = "\n".join(["## Search latency at scale", "", *lines])
-    readme.write_text(text[:i + len(start)] + "\n" + body + "\n" + text[j:], encoding="utf-8")
-
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -202,7 +195,8 @@ def main() -> None:
             + (f" --workdir {args.workdir}" if args.workdir else "") + " --report",
             "```",
         ]
-        write_report(lines + ["", *NOTES.strip().splitlines()])
+        write_section("latency", "\n".join(["## Search latency at scale", "", *lines, "",
+                                             *NOTES.strip().splitlines()]))
         print("wrote bench/README.md (latency)")
 
 

@@ -29,6 +29,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.report import write_section  # noqa: E402
 from index.article import Article  # noqa: E402
 from index.settings import settings_from_mapping  # noqa: E402
 from index.store import ORIGIN_INGEST, RecordStore  # noqa: E402
@@ -174,14 +175,6 @@ def run_ablations(config: Path, queries: dict[str, str],
     return rows
 
 
-def write_report(lines: list[str]) -> None:
-    readme = REPO / "bench" / "README.md"
-    text = readme.read_text(encoding="utf-8")
-    start, end = "<!-- section: relevance -->", "<!-- /section: relevance -->"
-    i, j = text.index(start), text.index(end)
-    body = "\n".join(["## Ranking quality", "", *lines])
-    readme.write_text(text[:i + len(start)] + "\n" + body + "\n" + text[j:], encoding="utf-8")
-
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -243,7 +236,8 @@ def main() -> None:
             f"{args.split}{flags} --report",
             "```",
         ]
-        write_report(lines + ["", *NOTES.strip().splitlines()])
+        write_section("relevance", "\n".join(["## Ranking quality", "", *lines, "",
+                                               *NOTES.strip().splitlines()]))
         print("wrote bench/README.md (relevance)")
 
 
