@@ -34,7 +34,6 @@ from index.article import Article
 from index.errors import IndexMissingError, InputFileError, NotFoundError, UsageError
 from index.store import RecordStore
 from search.export import get_format, write_export
-from search.export.base import is_retracted
 
 CHUNK = 500
 _FILTER_KEYS = ("topics", "year_from", "year_to", "types", "languages", "has_abstract",
@@ -47,53 +46,6 @@ def _active(filters: dict[str, Any] | None) -> dict[str, Any]:
     return {k: v for k, v in (filters or {}).items() if v not in (None, False, (), [], "")}
 
 
-def _normalised(settings: Any, filters: dict[str, Any]) -> dict[str, Any]:
-    """Filters as the searcher reads them, for matching Articles outside the index: friendly
-    publication-type and language names through the search vocabulary ("rct" -> "Randomized
-    Controlled Trial", "english" -> "eng"), and unknown topics refused with the same message."""
-    from search.vocabulary import load_vocabulary
-
-    out = dict(filters)
-    configured = getattr(settings, "topics", None) or {}
-    unknown = [t for t in out.get("topics", ()) if configured and t not in configured]
-    if unknown:
-        raise UsageError(f"--topic: no topic named {unknown[0]!r} "
-                         f"(configured: {', '.join(configured)})")
-    if out.get("year_from") is not None and out.get("year_to") is not None \
-            and out["year_from"] > out["year_to"]:
-        raise UsageError(f"--from {out['year_from']} is after --to {out['year_to']}")
-    vocab = load_vocabulary()
-    if out.get("types"):
-        out["types"] = [vocab.publication_type(t) for t in out["types"]]
-    if out.get("languages"):
-        out["languages"] = [vocab.language(la) for la in out["languages"]]
-    return out
-
-
-def _matches(article: Article, f: dict[str, Any]) -> bool:
-    """The search filters applied to one Article (for --pmids lists and query-less exports)."""
-    topics = f.get("topics")
-    if topics and not (set(topics) & article.topics):
-        return False
-    if f.get("year_from") is not None and (article.pub_year is None
-                                           or article.pub_year < f["year_from"]):
-        return False
-    if f.get("year_to") is not None and (article.pub_year is None
-                                         or article.pub_year > f["year_to"]):
-        return False
-    types = f.get("types")
-    if types:
-        have = {t.casefold() for t in article.publication_types}
-        if not any(t.casefold() in have for t in types):
-            return False
-    languages = f.get("languages")
-    if languages:
-        have = {la.casefold() for la in article.languages}
-        if not any(la.casefold() in have for la in languages):
-            return False
-    if f.get("has_abstract") and not article.abstract:
-        return False
-    return not (f.get("exclude_retracted") and is_retracted(article))
 
 
 # -- --pmids FILE ---------------------------------------------------------------------------------
@@ -142,17 +94,15 @@ def _check_present(store: RecordStore, pmids: list[str]) -> None:
 
 # -- streaming articles ---------------------------------------------------------------------------
 
-def iter_articles(store: RecordStore, pmids: Iterable[str],
-                  filters: dict[str, Any] | None = None) -> Iterator[Article]:
+def iter_articles(store: RecordStore, pmids: Iterable[str]) -> Iterator[Article]:
     """Articles for ``pmids`` in that order, fetched CHUNK at a time; missing ones skipped."""
-    active = _active(filters)
     chunk: list[str] = []
 
     def flush() -> Iterator[Article]:
         found = store.get_many(chunk)
         for p in chunk:
             art = found.get(p)
-            if art is not None and (not active or _matches(art, active)):
+            if art is not None:
                 yield art
 
     for pmid in pmids:
@@ -164,18 +114,15 @@ def iter_articles(store: RecordStore, pmids: Iterable[str],
         yield from flush()
 
 
-def _every_article(store: RecordStore, filters: dict[str, Any], sort: str) -> Iterator[Article]:
-    """Every stored record passing the filters: one streaming pass in PMID order, or - for
+def _every_article(store: RecordStore, sort: str) -> Iterator[Article]:
+    """Every stored record, without the index: one streaming pass in PMID order, or - for
     newest/oldest - a first pass collecting (date, PMID) keys, then the records in that order."""
     if sort not in ("newest", "oldest"):
-        for art in store.iter_articles(batch=CHUNK):
-            if not filters or _matches(art, filters):
-                yield art
+        yield from store.iter_articles(batch=CHUNK)
         return
     keyed: list[tuple[str, int, str]] = []
     for art in store.iter_articles(batch=CHUNK):
-        if not filters or _matches(art, filters):
-            keyed.append((art.entrez_date or f"{art.pub_year or 0:04d}", int(art.pmid), art.pmid))
+        keyed.append((art.entrez_date or f"{art.pub_year or 0:04d}", int(art.pmid), art.pmid))
     keyed.sort(reverse=(sort == "newest"))
     yield from iter_articles(store, (p for _, _, p in keyed))
 
@@ -243,15 +190,18 @@ def export_selection(settings: Any, *, fmt: str, query: str | None = None,
                                 "(or `ketlit ingest FILE`) first")
     store = RecordStore(settings.store_path)
     try:
+        # Filters always go through the searcher (an empty query browses them), so they mean
+        # exactly what `ketlit search` makes of them: aliases, topics, years, types.
         if pmid_list is not None:
             _check_present(store, pmid_list)
-            articles = iter_articles(store, pmid_list, _normalised(settings, active))
+            if active:
+                allowed = set(_query_pmids(settings, "", sort, active))
+                pmid_list = [p for p in pmid_list if p in allowed]
+            articles = iter_articles(store, pmid_list)
         elif query or active:
-            # The searcher selects (an empty query browses the filters): the index knows
-            # topics, years and types per record, so Python-side filtering is not needed.
             articles = iter_articles(store, _query_pmids(settings, query or "", sort, active))
         else:
-            articles = _every_article(store, _normalised(settings, active), sort)
+            articles = _every_article(store, sort)
         if output is not None:
             return _write_atomically(output, fmt, articles)
         return _write_stdout(fmt, articles)
