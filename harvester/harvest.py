@@ -24,8 +24,9 @@ when PubMed modified it after we last fetched it (see ``_mdat_needs_fetch``). A 
 already has from another topic is tagged with this topic without being fetched again. So a second
 run with nothing new on the server sends esearch requests only, never an efetch.
 
-Fetching and parsing run in a producer thread while the main thread commits, so the network and
-the parser overlap with SQLite and Whoosh writes (bench/bench_harvest.py measures it).
+Fetching runs in a producer thread while the main thread commits, and parsing in a helper
+process (harvester/parse_worker.py), so the network and the parser overlap with SQLite and Whoosh
+writes without taking the interpreter lock from them (bench/bench_harvest.py measures it).
 """
 
 from __future__ import annotations
@@ -279,6 +280,7 @@ class _Run:
         self._win_todo = 0  # records to fetch in the window being committed, and those done
         self._win_done = 0
         self._reached = False  # some esearch of the current topic got an answer
+        self.parser: Callable[[bytes], list[Article]] | None = None  # set for the run
 
     def say(self, msg: str, level: int = logging.INFO) -> None:
         # With progress on a terminal the line is printed here; file_only keeps the log's own
@@ -288,6 +290,16 @@ class _Run:
             print(msg, file=sys.stderr, flush=True)
 
     def run(self, topics: list[Topic], *, full: bool, since: date | None) -> HarvestReport:
+        from harvester.parse_worker import ParseWorker
+
+        with ParseWorker() as parser:
+            self.parser = parser
+            try:
+                return self._run(topics, full=full, since=since)
+            finally:
+                self.parser = None
+
+    def _run(self, topics: list[Topic], *, full: bool, since: date | None) -> HarvestReport:
         store = self.store
         store.close_stale_runs()
         apply_pending(self.settings, store)
@@ -451,8 +463,8 @@ class _Run:
 
     def _produce(self, topic: Topic, client: Any, walk: WindowWalk, datetype: str, *,
                  refetch: bool = False) -> Iterator[_Item]:
-        from harvester.parse import parse_articles
-
+        parse = self.parser
+        assert parse is not None, "_produce runs inside run()"
         reader = RecordStore(self.settings.store_path)  # this thread's own connection
         try:
             while (w := walk.next()) is not None:
@@ -486,7 +498,7 @@ class _Run:
                     yield _Tag(tag)
                 missing: list[str] = []
                 if fetch:
-                    yield from self._fetch(client, res, ids, fetch, parse_articles, missing)
+                    yield from self._fetch(client, res, ids, fetch, parse, missing)
                 yield _WindowDone(w, datetype, ids, missing)
                 walk.done(w)
         finally:

@@ -1,0 +1,137 @@
+"""harvester.parse_worker: efetch answers parsed in a helper process give exactly what parsing in
+this process gives; errors, a dead helper and a killed harvest are all handled."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from harvester.parse import parse_articles
+from harvester.parse_worker import MIN_BYTES, ParseWorker
+from tests.eutils_server import EFETCH_HEAD, RecordDB
+from tests.helpers import REPO
+
+
+@pytest.fixture(scope="module")
+def body() -> bytes:
+    """A real efetch answer: every record of ../shared/data/pubmed in one PubmedArticleSet."""
+    db = RecordDB.from_shared()
+    records = [db.record_xml(p) or b"" for p in db.pmids()]
+    data = EFETCH_HEAD + b"<PubmedArticleSet>\n" + b"\n".join(records) + b"\n</PubmedArticleSet>\n"
+    assert len(data) > MIN_BYTES  # large enough to go to the helper with the default threshold
+    return data
+
+
+def helper_pid(worker: ParseWorker) -> int:
+    pool = worker._pool
+    assert pool is not None, "the helper was not started"
+    (pid,) = pool._processes  # one helper
+    return pid
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie still answers kill(0); its state in /proc says it is gone.
+    with open(f"/proc/{pid}/stat") as fh:
+        return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def wait_gone(pid: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not alive(pid):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_helper_gives_the_same_articles_as_parsing_here(body: bytes) -> None:
+    here = parse_articles(body)
+    with ParseWorker() as worker:
+        there = worker(body)
+        assert worker.parsed_remotely == 1
+        assert helper_pid(worker) != os.getpid()
+    assert len(there) == len(here) > 300
+    assert there == here
+
+
+def test_small_answers_are_parsed_here_without_starting_a_process(body: bytes) -> None:
+    small = parse_articles(body)[:1]
+    one = EFETCH_HEAD + b"<PubmedArticleSet>\n" + RecordDB.from_shared().record_xml(
+        small[0].pmid) + b"\n</PubmedArticleSet>\n"
+    with ParseWorker() as worker:
+        assert worker(one) == small
+        assert worker._pool is None
+        assert worker.parsed_remotely == 0
+
+
+def test_unreadable_xml_raises_value_error_with_lxmls_message_and_the_helper_goes_on(
+        body: bytes) -> None:
+    with ParseWorker(min_bytes=0) as worker:
+        with pytest.raises(ValueError, match="line"):
+            worker(body[: len(body) // 2])  # truncated mid-record, as a dropped connection
+        assert len(worker(body)) > 300
+        assert worker.parsed_remotely == 1
+
+
+def test_a_dead_helper_is_replaced_by_parsing_here(body: bytes,
+                                                   caplog: pytest.LogCaptureFixture) -> None:
+    with ParseWorker(min_bytes=0) as worker:
+        worker(body)
+        pid = helper_pid(worker)
+        os.kill(pid, signal.SIGKILL)
+        assert wait_gone(pid, 10)
+        with caplog.at_level(logging.WARNING, logger="ketlit.harvest"):
+            assert worker(body) == parse_articles(body)
+        assert "helper process died" in caplog.text
+        assert worker.parsed_remotely == 1  # the second answer was parsed here
+
+
+def test_the_helper_ignores_signals_meant_for_the_harvest(body: bytes) -> None:
+    # Ctrl-C and systemd's SIGTERM reach the whole process group; the harvest decides when to
+    # stop (between batches) and still needs its parser until then.
+    with ParseWorker(min_bytes=0) as worker:
+        worker(body)
+        pid = helper_pid(worker)
+        os.kill(pid, signal.SIGINT)
+        os.kill(pid, signal.SIGTERM)
+        time.sleep(0.3)
+        assert alive(pid)
+        worker(body)
+        assert worker.parsed_remotely == 2
+    assert wait_gone(pid, 10), "close() did not stop the helper"
+
+
+CHILD = """
+import sys, time
+from harvester.parse_worker import ParseWorker
+worker = ParseWorker(min_bytes=0)
+worker(open(sys.argv[1], "rb").read())
+print(next(iter(worker._pool._processes)), flush=True)
+time.sleep(600)
+"""
+
+
+def test_the_helper_exits_when_the_harvest_is_killed(body: bytes, tmp_path) -> None:
+    answer = tmp_path / "answer.xml"
+    answer.write_bytes(body)
+    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(answer)], cwd=str(REPO),
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        pid = int(proc.stdout.readline())
+        assert alive(pid)
+        proc.kill()  # kill -9: no chance to close the worker
+        proc.wait()
+        assert wait_gone(pid, 10), "the helper outlived the harvest"
+    finally:
+        proc.kill()
