@@ -142,6 +142,50 @@ def _writer(ix: Any, **kwargs: Any) -> IndexWriter:
 
 
 
+# A merge never makes a segment of more than this many records. Merging pools every posting of
+# the merged segments in memory (index/bulkwriter.py), about 45 KB per record as Python objects,
+# and Whoosh's MERGE_SMALL keeps merging the largest segment with the small ones, so a harvest's
+# peak memory grew with the index (600 MB at 20,000 records and rising). 5,000 records bound a
+# merge to ~250 MB; a 100,000-record index then has ~20 segments (reindex writes ~7).
+MAX_MERGED_DOCS = 5_000
+
+# Merge when this many segments lie below MAX_MERGED_DOCS: a commit per harvest batch makes a
+# segment each, and every segment is one more term lookup per query term.
+MERGE_FACTOR = 10
+
+
+def bounded_merge(writer: Any, segments: list[Any]) -> list[Any]:
+    """A Whoosh merge policy: once MERGE_FACTOR segments are below MAX_MERGED_DOCS, merge the
+    smallest of them, as many as fit in one segment of that size; larger segments stay as they
+    are (`ketlit reindex` rewrites everything when wanted). Returns the segments kept unchanged.
+
+    An index of N records so ends with about N / MAX_MERGED_DOCS full segments plus fewer than
+    MERGE_FACTOR small ones, and the memory of a commit does not depend on N."""
+    from whoosh.reading import SegmentReader
+
+    small = sorted((s for s in segments if s.doc_count_all() < MAX_MERGED_DOCS),
+                   key=lambda s: s.doc_count_all())
+    if len(small) < MERGE_FACTOR:
+        return segments
+    chosen: list[Any] = []
+    total = writer.docnum  # the commit's own new documents go into the same segment
+    for seg in small:
+        if total + seg.doc_count_all() > MAX_MERGED_DOCS:
+            break
+        chosen.append(seg)
+        total += seg.doc_count_all()
+    if len(chosen) < 2:
+        return segments
+    for seg in chosen:
+        reader = SegmentReader(writer.storage, writer.schema, seg)
+        try:
+            writer.add_reader(reader)
+        finally:
+            reader.close()
+    ids = {id(s) for s in chosen}
+    return [s for s in segments if id(s) not in ids]
+
+
 class IndexSession:
     """Upserts and deletes inside one Whoosh writer; committed when the session ends cleanly."""
 
@@ -191,7 +235,7 @@ def open_index_writer(settings: Settings, timeout: float = 60) -> Iterator[Index
             writer.cancel()
             raise
         else:
-            writer.commit()
+            writer.commit(mergetype=bounded_merge)
         finally:
             ix.close()
 
@@ -299,7 +343,7 @@ def _catch_up(ix: Any, store: RecordStore, started: str, indexed: list[str]) -> 
     except BaseException:
         writer.cancel()
         raise
-    writer.commit()
+    writer.commit(mergetype=bounded_merge)
 
 
 def _store_now(store: RecordStore) -> str:

@@ -290,3 +290,28 @@ def test_rebuild_catches_up_with_changes_made_while_it_ran(settings: Settings,
     monkeypatch.setattr(RecordStore, "iter_articles", iter_then_harvest)
     rebuild_index(settings)
     assert indexed_pmids(settings) == ["1", "3", "9"]
+
+
+def test_harvest_commits_merge_segments_but_never_above_the_cap(
+        settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A merge pools every posting of the merged segments in memory: bounding the merged size is
+    # what keeps a harvest's peak memory flat as the index grows.
+    from index import writer as index_writer
+
+    monkeypatch.setattr(index_writer, "MAX_MERGED_DOCS", 20)
+    monkeypatch.setattr(index_writer, "MERGE_FACTOR", 4)
+    sizes: list[list[int]] = []
+    for batch in range(30):
+        with open_index_writer(settings) as w:
+            w.upsert(arts(*[str(batch * 3 + i) for i in range(1, 4)]))
+            if batch % 5 == 4:  # a revision: the old copy is deleted in its segment
+                w.upsert(arts(str(batch * 3 - 5), title="revised"))
+        ix = open_index(settings)
+        try:
+            sizes.append([seg.doc_count_all() for seg in ix._segments()])
+        finally:
+            ix.close()
+    assert all(n <= 20 for seg_sizes in sizes for n in seg_sizes), str(sizes)
+    assert len(sizes[-1]) < 4 + 90 // 20 + 1, sizes[-1]  # merges happened
+    assert max(n for seg_sizes in sizes for n in seg_sizes) > 3  # ... and they did merge
+    assert indexed_pmids(settings) == sorted(str(i) for i in range(1, 91))
