@@ -21,6 +21,8 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
+from rapidfuzz import process
+from rapidfuzz.distance import DamerauLevenshtein
 from whoosh import query as wq
 from whoosh.scoring import BM25F
 
@@ -230,6 +232,7 @@ class Searcher:
             self._arrays = IndexArrays(s)
             self._engine = Evaluator(self._arrays, k1=BM25_K1, b=BM25_B)
             self._pmid_col = s.reader().column_reader("pmid")
+            self._spelling: list[str] | None = None  # read on the first "did you mean"
             return
         raise IndexMissingError(f"the index at {self.settings.index_dir} kept changing while "
                                 f"being opened ({last}); try again")
@@ -445,7 +448,6 @@ class Searcher:
     def _suggest(self, compiled: CompiledQuery, req: SearchRequest) -> str | None:
         """"Did you mean": each unknown word replaced by the closest indexed word, if that finds
         something."""
-        corrector = self._s.corrector("spell")
         text = req.query
         changed = False
         for raw in compiled.raw_words:
@@ -454,9 +456,9 @@ class Searcher:
                 continue
             if self._s.doc_frequency("spell", word) > 0:
                 continue
-            best = corrector.suggest(word, limit=1, maxdist=2)
-            if best and best[0] != word:
-                text = _replace_word(text, raw, best[0])
+            best = self._closest_word(word)
+            if best is not None:
+                text = _replace_word(text, raw, best)
                 changed = True
         if not changed:
             return None
@@ -468,6 +470,28 @@ class Searcher:
         if not alt_mask.any():
             return None
         return text
+
+
+    def _closest_word(self, word: str, maxdist: int = 2) -> str | None:
+        """The indexed word nearest to ``word`` (Damerau-Levenshtein distance at most
+        ``maxdist``), the most frequent among equally near ones.
+
+        RapidFuzz compares the word with the index's whole spelling vocabulary, read once per
+        opened index. Whoosh's corrector walks the term files instead, merging every segment's
+        terms for each prefix it tries: a query with no hits spent 50 ms on a 2-segment and
+        90 ms on a 10-segment index of 20,000 records looking for a suggestion."""
+        if self._spelling is None:
+            words: set[str] = set()
+            for leaf, _offset in self._s.reader().leaf_readers():
+                words.update(leaf.field_terms("spell"))
+            self._spelling = sorted(words)
+        near = process.extract(word, self._spelling, scorer=DamerauLevenshtein.distance,
+                               score_cutoff=maxdist, limit=None)
+        if not near:
+            return None
+        reader = self._s.reader()
+        best, _dist, _i = min(near, key=lambda m: (m[1], -reader.frequency("spell", m[0]), m[0]))
+        return best
 
 
 BROWSE_QUERIES = ("", "*")
