@@ -11,12 +11,16 @@ How the helper behaves:
 
 - It starts on the first answer large enough to be worth the round trip (``min_bytes``): a run
   that fetches a handful of records, or nothing at all, never starts a process.
-- ``spawn``, not ``fork``: a fork of a process with running threads can inherit a lock some
-  other thread holds, and a spawned child inherits no file descriptors, so it can never keep the
-  harvest lock (an flock) alive after the harvest is gone.
+- It is ``python -m harvester.parse_worker`` talking over its stdin and stdout (a length, then
+  the bytes: the answer one way, the pickled Articles the other). Not multiprocessing: its
+  ``spawn`` re-runs the caller's main script in the child, so any script that calls
+  ``run_harvest`` without an ``if __name__ == "__main__"`` guard would start a second harvest
+  there; and a forked child of a threaded process can inherit a lock another thread holds. A
+  new interpreter inherits no file descriptors either, so it can never keep the harvest lock (an
+  flock) alive.
 - Stopping is the harvest's decision (between batches, harvester/signals.py), so the helper
-  ignores SIGINT and SIGTERM sent to the whole process group; it ends when the harvest closes
-  it, or within a second of its parent's death (kill -9), so it is never left behind.
+  ignores SIGINT and SIGTERM sent to the whole process group. It ends when the harvest closes
+  its stdin, which the kernel also does when the harvest dies (kill -9): it is never left behind.
 - If the helper dies (the OOM killer, a crash in lxml), the harvest goes on parsing in its own
   process after one warning: the answer in hand is parsed again here, so nothing is lost.
 - A parse error in the helper comes back as ``ValueError`` with lxml's message, which the
@@ -25,16 +29,17 @@ How the helper behaves:
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import multiprocessing
 import os
+import pickle
 import signal
-import threading
-import time
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+import subprocess
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
+from typing import IO
 
 from harvester.eutils import PARSE_ERRORS
 from harvester.parse import parse_articles
@@ -46,9 +51,7 @@ log = logging.getLogger("ketlit.harvest")
 # a process (0.1-0.3 s) and the round trip cost more than parsing here.
 MIN_BYTES = 256 * 1024
 
-# How often the helper checks that its parent is still alive: the delay before an orphaned
-# helper exits after kill -9 of the harvest.
-PARENT_CHECK_S = 1.0
+_LENGTH = 8  # bytes of the big-endian length before each message
 
 
 @dataclass(frozen=True)
@@ -58,25 +61,36 @@ class _Unreadable:
     message: str
 
 
-def _start_helper(parent: int) -> None:
-    """Initializer of the helper process (runs there)."""
+def _send(stream: IO[bytes], data: bytes) -> None:
+    stream.write(len(data).to_bytes(_LENGTH, "big"))
+    stream.write(data)
+    stream.flush()
+
+
+def _receive(stream: IO[bytes]) -> bytes | None:
+    """The next message, or None at a clean end of the stream."""
+    head = stream.read(_LENGTH)
+    if not head:
+        return None
+    if len(head) < _LENGTH:
+        raise EOFError("the stream ended inside a message")
+    size = int.from_bytes(head, "big")
+    data = stream.read(size)
+    if len(data) < size:
+        raise EOFError("the stream ended inside a message")
+    return data
+
+
+def serve(stdin: IO[bytes], stdout: IO[bytes]) -> None:
+    """The helper's loop: an answer in, its Articles (or the parse error) out, until EOF."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(PARENT_CHECK_S)
-        os._exit(0)  # the harvest is gone: nothing to flush, nobody to answer
-
-    threading.Thread(target=watch, name="ketlit-parse-watchdog", daemon=True).start()
-
-
-def _parse_in_helper(body: bytes) -> list[Article] | _Unreadable:
-    """Runs in the helper process."""
-    try:
-        return parse_articles(body)
-    except PARSE_ERRORS as exc:
-        return _Unreadable(" ".join(str(exc).split()) or type(exc).__name__)
+    while (body := _receive(stdin)) is not None:
+        try:
+            result: list[Article] | _Unreadable = parse_articles(body)
+        except PARSE_ERRORS as exc:
+            result = _Unreadable(" ".join(str(exc).split()) or type(exc).__name__)
+        _send(stdout, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 class ParseWorker:
@@ -85,7 +99,7 @@ class ParseWorker:
 
     def __init__(self, min_bytes: int = MIN_BYTES) -> None:
         self.min_bytes = min_bytes
-        self._pool: ProcessPoolExecutor | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
         self._closed = False
         self._broken = False
         self.parsed_remotely = 0  # answers parsed in the helper (tests and benchmarks read it)
@@ -97,31 +111,68 @@ class ParseWorker:
                  tb: TracebackType | None) -> None:
         self.close()
 
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
     def __call__(self, body: bytes) -> list[Article]:
         if len(body) < self.min_bytes or self._closed or self._broken:
             return parse_articles(body)
         try:
-            result = self._helper().submit(_parse_in_helper, body).result()
-        except BrokenProcessPool:
+            proc = self._helper()
+            assert proc.stdin is not None and proc.stdout is not None
+            _send(proc.stdin, body)
+            answer = _receive(proc.stdout)
+            if answer is None:
+                raise EOFError("the helper closed its output")
+            result = pickle.loads(answer)
+        except (OSError, EOFError, pickle.UnpicklingError) as exc:
             self._broken = True
-            log.warning("the parser's helper process died; parsing in the harvest's own "
-                        "process from now on")
+            log.warning("the parser's helper process failed (%s); parsing in the harvest's own "
+                        "process from now on", exc)
+            self._stop()
             return parse_articles(body)
         if isinstance(result, _Unreadable):
             raise ValueError(result.message)
         self.parsed_remotely += 1
         return result
 
-    def _helper(self) -> ProcessPoolExecutor:
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(
-                max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                initializer=_start_helper, initargs=(os.getpid(),))
-        return self._pool
+    def _helper(self) -> subprocess.Popen[bytes]:
+        if self._proc is None:
+            # The package's root on the path, for a ketlit run from a checkout without install.
+            root = str(Path(__file__).resolve().parents[1])
+            path = os.environ.get("PYTHONPATH")
+            env = {**os.environ, "PYTHONPATH": root + (os.pathsep + path if path else "")}
+            self._proc = subprocess.Popen(
+                [sys.executable, "-m", "harvester.parse_worker"], stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE, env=env, cwd=root)
+        return self._proc
+
+    def _stop(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        for stream in (proc.stdin, proc.stdout):
+            if stream is not None:
+                # A broken pipe to a dead helper: nothing left to flush.
+                with contextlib.suppress(OSError):
+                    stream.close()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
     def close(self) -> None:
-        """Stop the helper (waiting for a parse in progress, at most one answer's worth)."""
+        """Stop the helper: it finishes the answer in hand, if any, sees its input end and exits."""
         self._closed = True
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+        self._stop()
+
+
+if __name__ == "__main__":
+    # Through the module's real name, so that what is pickled names harvester.parse_worker (the
+    # harvest cannot unpickle classes of its helper's __main__).
+    from harvester.parse_worker import serve as _serve
+
+    with contextlib.suppress(BrokenPipeError):  # the harvest is gone: nobody to answer
+        _serve(sys.stdin.buffer, sys.stdout.buffer)
