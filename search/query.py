@@ -43,6 +43,8 @@ MAX_PROXIMITY_PAIRS = 12
 
 TEXT_FIELDS = ("title", "abstract", "mesh", "keywords", "text", "author", "journal", "spell")
 UNSTEMMED_FIELDS = frozenset({"author", "journal", "spell"})  # names: see index.schema
+# Fields matched as whole values (a term or a phrase in them is one keyword, never analysed).
+KEYWORD_FIELDS = frozenset({"pubtype", "lang", "topic", "pmid", "year"})
 
 # PubMed tags (and long forms) -> our fields. None = "the default fields".
 TAGS: dict[str, tuple[str, ...] | None] = {
@@ -559,7 +561,7 @@ class QueryBuilder:
 
     def _term(self, node: TermNode, ctx: _Ctx, negated: bool) -> wq.Query | None:
         fields = node.fields
-        if fields and fields[0] in ("pubtype", "lang", "topic", "pmid", "year"):
+        if fields and fields[0] in KEYWORD_FIELDS:
             return self._keyword(node.text, node, ctx)
         if _is_wild(node.text):
             return self._wild(node, ctx, negated)
@@ -585,7 +587,7 @@ class QueryBuilder:
 
     def _phrase(self, node: PhraseNode, ctx: _Ctx, negated: bool) -> wq.Query | None:
         fields = node.fields
-        if fields and fields[0] in ("pubtype", "lang", "topic", "pmid", "year"):
+        if fields and fields[0] in KEYWORD_FIELDS:
             return self._keyword(node.text, node, ctx)
         groups = query_variants(node.text, PROTECTED, stem=_stemmed(fields))
         if not groups:
