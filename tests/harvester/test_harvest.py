@@ -124,6 +124,31 @@ def test_first_harvest_indexes_exactly_the_union_within_the_cap(tmp_path: Path,
     assert not settings.lock_path.exists()
 
 
+def test_short_batches_at_window_ends_share_an_index_commit(tmp_path: Path,
+                                                             eutils_server: Any) -> None:
+    """Each index commit makes a Whoosh segment; a window's short last batch waits for the
+    next window's records so that commits stay batch-sized (tiny segments brought merges on
+    early). The store still commits every batch."""
+    from whoosh import index as whoosh_index
+
+    from index.writer import live_index_dir
+
+    topics = {"patients": "patients"}
+    settings = make_settings(tmp_path, eutils_server, topics, max_results_per_query=30,
+                             batch_size=20)
+    report = run_harvest(settings)
+    assert report.ok, report.summary_lines()
+    assert_matches_server(settings, eutils_server, topics)
+    efetch_batches = len(efetches(eutils_server))
+    windows = report.topics[0].windows
+    assert efetch_batches > 109 // 20 + 1  # windows under the cap of 30 end in short batches
+    directory = live_index_dir(settings)
+    assert directory is not None
+    commits = whoosh_index.open_dir(str(directory)).latest_generation()
+    # ceil(109 / 20) = 6 full-or-final commits after the empty index's generation 0.
+    assert commits <= 6, (commits, efetch_batches, windows)
+
+
 def test_second_run_with_nothing_new_adds_nothing_and_fetches_nothing(
         tmp_path: Path, eutils_server: Any) -> None:
     settings = make_settings(tmp_path, eutils_server)
@@ -309,6 +334,22 @@ def test_retries_exhausted_fail_one_topic_keep_committed_batches_and_resume(
             and r.params.get("term") == "patients"]
     assert edat and all(r.params["mindate"] > through.replace("-", "/") for r in edat)
     assert_matches_server(settings, eutils_server)
+
+
+def test_a_failing_topic_indexes_what_it_stored_before_failing(tmp_path: Path,
+                                                                eutils_server: Any) -> None:
+    """Records stored but held back for the next index commit (a short window end) are
+    indexed when the topic fails, not left for the next run."""
+    _break_topic_after(eutils_server, "patients", "2015/01/01")
+    topics = {"patients": "patients"}
+    settings = make_settings(tmp_path, eutils_server, topics, max_retries=1,
+                             max_results_per_query=30, batch_size=50)
+    report = run_harvest(settings)
+    assert report.topics[0].status == "failed"
+    with RecordStore(settings.store_path) as store:
+        stored = store.pmids("patients")
+        assert stored and store.pending_index() == []
+    assert set(index_pmids(settings)) == stored
 
 
 def test_a_single_day_over_the_cap_fails_naming_the_day_and_query(
