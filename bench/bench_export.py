@@ -22,7 +22,6 @@ import argparse
 import dataclasses
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -33,7 +32,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.report import write_section  # noqa: E402
+from bench.report import peak_rss_mb, write_section  # noqa: E402
 
 FORMATS = ["ris", "bibtex", "medline", "csl-json", "csv", "text"]
 
@@ -94,9 +93,8 @@ def worker(directory: Path, fmt: str, mode: str) -> dict[str, float]:
     run()
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {"records": n, "seconds": seconds, "rate": n / seconds, "traced_peak_mb": peak / 2**20,
-            "rss_peak_mb": rss_kb / 1024, "bytes": out.stat().st_size}
+            "rss_peak_mb": peak_rss_mb(), "bytes": out.stat().st_size}
 
 
 def measure(directory: Path, fmt: str, mode: str = "stream") -> dict[str, float]:

@@ -1,4 +1,5 @@
-"""Writing a benchmark's figures into its own section of bench/README.md.
+"""Writing a benchmark's figures into its own section of bench/README.md, and measuring a
+process's peak memory the same way in every benchmark.
 
 Each benchmark owns the text between ``<!-- section: NAME -->`` and ``<!-- /section: NAME -->``
 and rewrites only that, so benchmarks run at different times never overwrite each other.
@@ -6,6 +7,7 @@ and rewrites only that, so benchmarks run at different times never overwrite eac
 
 from __future__ import annotations
 
+import resource
 from pathlib import Path
 
 README = Path(__file__).resolve().parent / "README.md"
@@ -22,3 +24,20 @@ def write_section(name: str, text: str, readme: Path = README) -> None:
     else:
         current = current.rstrip() + "\n\n" + block + "\n"
     readme.write_text(current, encoding="utf-8")
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory, in MB.
+
+    VmHWM where there is /proc, not ``ru_maxrss``: Linux carries the parent's peak into a
+    child's ``ru_maxrss`` when the child execs (the larger of the two is kept), so a fresh
+    process started by a benchmark that holds 20,000 efetch answers reported the parent's
+    ~600 MB as its own."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

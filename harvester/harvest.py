@@ -45,7 +45,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harvester.lock import harvest_lock
 from harvester.signals import StopFlag, stop_on_signals
@@ -54,6 +54,9 @@ from index.article import Article
 from index.errors import ConfigError, HarvestError, KetlitError, UsageError
 from index.settings import Settings, Topic
 from index.store import RecordStore, utcnow
+
+if TYPE_CHECKING:
+    from harvester.parse_worker import ParseWorker
 
 log = logging.getLogger("ketlit.harvest")
 
@@ -287,7 +290,7 @@ class _Run:
         self._win_todo = 0  # records to fetch in the window being committed, and those done
         self._win_done = 0
         self._reached = False  # some esearch of the current topic got an answer
-        self.parser: Callable[[bytes], list[Article]] | None = None  # set for the run
+        self.parser: ParseWorker | None = None  # set for the run
         self._unindexed: dict[str, Article] = {}  # stored, waiting for the next index commit
 
     def say(self, msg: str, level: int = logging.INFO) -> None:
@@ -644,24 +647,33 @@ class _Run:
         """Queue stored articles for the index; written once a batch's worth waits."""
         for a in articles:
             self._unindexed[a.pmid] = a  # a later copy of the same record replaces the earlier
-        if len(self._unindexed) >= self.batch:
-            self._flush_index()
+        # Exactly batch_size records per commit, the rest waiting for the next: a commit of
+        # 766 (a window's last 266 and the next window's first 500) made a segment that the
+        # merge policy never fitted beside the 500s, and left over it brought merges on early.
+        while len(self._unindexed) >= self.batch:
+            self._flush_index(limit=self.batch)
 
-    def _flush_index(self, *, failing: bool = False) -> None:
-        """Write the queued articles to the index in one commit, then flag them indexed.
+    def _flush_index(self, *, limit: int | None = None, failing: bool = False) -> None:
+        """Write the queued articles (the first ``limit`` of them, or all) to the index in one
+        commit, then flag them indexed.
 
         ``failing``: the pass is ending on an error or a stop. The records are in the store
         already; if the index cannot take them now either (say it is the index that failed), a
         warning says so and they stay flagged unindexed, which the next run applies first."""
         from index.writer import open_index_writer
 
-        articles = list(self._unindexed.values())
-        self._unindexed.clear()
+        if limit is None or limit >= len(self._unindexed):
+            articles = list(self._unindexed.values())
+            self._unindexed.clear()
+        else:
+            articles = [self._unindexed.pop(p) for p in list(self._unindexed)[:limit]]
         if not articles:
             return
+        # The parse helper has usually analysed the records' text already.
+        analysis = self.parser.analysis if self.parser is not None else None
         try:
             with open_index_writer(self.settings) as writer:
-                writer.upsert(articles)
+                writer.upsert(articles, analysis)
             with self.store.transaction():
                 self.store.mark_indexed(a.pmid for a in articles)
         except (KetlitError, OSError) as exc:

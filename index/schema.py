@@ -26,7 +26,9 @@ from the strings, byte for byte (tests/index/test_schema.py), so indexes built e
 
 from __future__ import annotations
 
+import hashlib
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from whoosh import columns, fields, formats
@@ -120,12 +122,26 @@ def accepts_analysed(schema: fields.Schema) -> bool:
 ANALYSED_FIELDS = ("title", "abstract", "mesh", "keywords", "text", "author", "journal", "spell")
 
 
-def article_to_document(article: Article, analysed: bool = False) -> dict[str, Any]:
-    """One Whoosh document for an Article. Only plain values: Whoosh types stay in index/search.
+@dataclass(frozen=True)
+class Analysis:
+    """A record's text fields analysed ahead of indexing, with a digest of the text they came
+    from: the harvest's parse helper (harvester/parse_worker.py) analyses on the other core, and
+    :func:`article_to_document` uses the postings only if the record's text still has that
+    digest (otherwise it analyses again, so stale postings can never reach the index)."""
 
-    ``analysed``: the text fields as PreAnalysed postings (the fast path for schemas of
-    AnalysedText fields); otherwise as the strings Whoosh would analyse itself.
-    """
+    digest: bytes
+    fields: dict[str, PreAnalysed]
+
+
+def analyse(article: Article) -> Analysis:
+    """The text fields' postings of ``article`` (what ``article_to_document(analysed=True)``
+    puts in the document), to be handed to it later as ``analysis``."""
+    sources = _text_sources(article)
+    return Analysis(_digest(sources), _analysed_fields(*sources))
+
+
+def _text_sources(article: Article) -> tuple[str, str, str, str, str, str]:
+    """(title, abstract, keywords, mesh, author, journal): the strings the text fields index."""
     title = " ".join(x for x in (article.title or article.book_title, article.vernacular_title)
                      if x)
     mesh_parts: list[str] = []
@@ -143,6 +159,27 @@ def article_to_document(article: Article, analysed: bool = False) -> dict[str, A
             authors.append(" ".join(x for x in (a.last, a.initials) if x))
             if a.fore:
                 authors.append(" ".join(x for x in (a.last, a.fore) if x))
+    journal = " ; ".join(x for x in (article.journal, article.journal_iso) if x)
+    return title, abstract, keywords, mesh, " ; ".join(authors), journal
+
+
+def _digest(sources: tuple[str, ...]) -> bytes:
+    # A separator no field contains, so ("ab", "c") and ("a", "bc") differ.
+    text = "\x00".join(sources).encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(text, digest_size=16).digest()
+
+
+def article_to_document(article: Article, analysed: bool = False,
+                        analysis: Analysis | None = None) -> dict[str, Any]:
+    """One Whoosh document for an Article. Only plain values: Whoosh types stay in index/search.
+
+    ``analysed``: the text fields as PreAnalysed postings (the fast path for schemas of
+    AnalysedText fields); otherwise as the strings Whoosh would analyse itself. ``analysis``:
+    those postings computed beforehand by :func:`analyse`, used when the article's text is
+    still what they were computed from.
+    """
+    sources = _text_sources(article)
+    title, abstract, keywords, mesh, author, journal = sources
     doc: dict[str, Any] = {
         "pmid": article.pmid,
         "title": title,
@@ -151,8 +188,8 @@ def article_to_document(article: Article, analysed: bool = False) -> dict[str, A
         "keywords": keywords,
         # Sections are joined with a sentence break so phrases never match across them.
         "text": " . ".join(x for x in (title, abstract, keywords, mesh) if x),
-        "author": " ; ".join(authors),
-        "journal": " ; ".join(x for x in (article.journal, article.journal_iso) if x),
+        "author": author,
+        "journal": journal,
         "pubtype": ",".join(t.replace(",", " ") for t in article.publication_types),
         "lang": ",".join(article.languages),
         "topic": ",".join(sorted(article.topics)),
@@ -167,8 +204,10 @@ def article_to_document(article: Article, analysed: bool = False) -> dict[str, A
     if article.pub_year is not None:
         doc["year"] = article.pub_year
     if analysed:
-        doc.update(_analysed_fields(title, abstract, keywords, mesh, doc["author"],
-                                    doc["journal"]))
+        if analysis is not None and analysis.digest == _digest(sources):
+            doc.update(analysis.fields)
+        else:
+            doc.update(_analysed_fields(*sources))
     return doc
 
 

@@ -149,6 +149,53 @@ def test_short_batches_at_window_ends_share_an_index_commit(tmp_path: Path,
     assert commits <= 6, (commits, efetch_batches, windows)
 
 
+def index_content(settings: Settings) -> dict[tuple[str, bytes], list[tuple[Any, ...]]]:
+    """Every term of every field with its postings as (PMID, weight, value): comparable between
+    two indexes whatever their segments and document numbers."""
+    from index.writer import open_index
+
+    ix = open_index(settings)
+    try:
+        with ix.reader() as r:
+            pmid_of = {n: fields["pmid"] for n, fields in r.iter_docs()}
+            out: dict[tuple[str, bytes], list[tuple[Any, ...]]] = {}
+            for fieldname, term in r.all_terms():
+                m = r.postings(fieldname, term)
+                rows = []
+                while m.is_active():
+                    rows.append((pmid_of[m.id()], m.weight(), m.value()))
+                    m.next()
+                if rows:
+                    out[(fieldname, term)] = sorted(rows)
+            return out
+    finally:
+        ix.close()
+
+
+def test_a_harvest_indexes_the_helpers_analyses_exactly_as_reindex_would(
+        tmp_path: Path, eutils_server: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The parse helper analyses the text for the index; what the harvest indexes from it is
+    term for term, posting for posting, what `ketlit reindex` makes from the stored records."""
+    from harvester.parse_worker import ParseWorker
+    from index.writer import rebuild_index
+
+    used = []
+    analysis = ParseWorker.analysis
+
+    def counting(self: ParseWorker, article: Any) -> Any:
+        found = analysis(self, article)
+        used.append(found is not None)
+        return found
+
+    monkeypatch.setattr(ParseWorker, "analysis", counting)
+    settings = make_settings(tmp_path, eutils_server, batch_size=60)
+    assert run_harvest(settings).ok
+    assert sum(used) > 100  # most records came with the helper's analysis
+    harvested = index_content(settings)
+    rebuild_index(settings)
+    assert index_content(settings) == harvested
+
+
 def test_second_run_with_nothing_new_adds_nothing_and_fetches_nothing(
         tmp_path: Path, eutils_server: Any) -> None:
     settings = make_settings(tmp_path, eutils_server)

@@ -138,3 +138,32 @@ def test_the_helper_exits_when_the_harvest_is_killed(body: bytes, tmp_path) -> N
         assert wait_gone(pid, 10), "the helper outlived the harvest"
     finally:
         proc.kill()
+
+
+def test_the_helper_analyses_the_text_for_the_index_once_per_record(body: bytes) -> None:
+    from index.schema import analyse, article_to_document
+
+    with ParseWorker() as worker:
+        articles = worker(body)
+        for article in articles[:40]:
+            there = worker.analysis(article)
+            assert there is not None
+            assert there == analyse(article)
+            assert (article_to_document(article, True, there)
+                    == article_to_document(article, True))
+            assert worker.analysis(article) is None  # taken once
+        # Parsed here (too small for the helper): no analysis, the writer analyses itself.
+        small = ParseWorker(min_bytes=len(body) + 1)
+        assert small.analysis(small(body)[0]) is None
+
+
+def test_only_the_last_answers_analyses_are_kept(body: bytes) -> None:
+    from harvester.parse_worker import KEEP_ANSWERS
+
+    with ParseWorker() as worker:
+        for _ in range(KEEP_ANSWERS + 2):
+            article = worker(body)[0]
+        found = 0
+        while worker.analysis(article) is not None:
+            found += 1
+    assert found == KEEP_ANSWERS

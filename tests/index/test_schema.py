@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from whoosh import fields
 
@@ -145,3 +147,24 @@ def test_plain_text_schema_is_not_taken_for_an_analysed_one() -> None:
     schema.remove("text")
     schema.add("text", fields.TEXT(analyzer=biomed_analyzer(), phrase=True))
     assert not accepts_analysed(schema)
+
+
+def test_an_analysis_made_beforehand_is_used_only_while_the_text_is_unchanged() -> None:
+    from index.schema import Analysis, analyse
+
+    article = Article(pmid="1", title="ketamine infusion", abstract="rapid antidepressant effect",
+                      keywords=["esketamine"])
+    before = analyse(article)
+    assert article_to_document(article, True, before) == article_to_document(article, True)
+    # Postings carrying the article's digest are taken as they are (this is what saves the
+    # writer the work)...
+    marker = PreAnalysed([(b"marker", 1, 1.0, b"")])
+    taken = article_to_document(article, True, Analysis(before.digest, {"title": marker}))
+    assert taken["title"] is marker
+    # ...but once the text differs from what was analysed, the writer analyses it again.
+    for change in ({"title": "ketamine infusion revised"}, {"abstract": None},
+                   {"keywords": ["esketamine", "nasal spray"]}, {"journal": "JAMA"}):
+        changed = dataclasses.replace(article, **change)
+        doc = article_to_document(changed, True, Analysis(before.digest, {"title": marker}))
+        assert doc["title"] is not marker, change
+        assert doc == article_to_document(changed, True)

@@ -3,6 +3,7 @@ missing/corrupt/outdated index detection."""
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 import time
@@ -315,3 +316,23 @@ def test_harvest_commits_merge_segments_but_never_above_the_cap(
     assert len(sizes[-1]) < 4 + 90 // 20 + 1, sizes[-1]  # merges happened
     assert max(n for seg_sizes in sizes for n in seg_sizes) > 3  # ... and they did merge
     assert indexed_pmids(settings) == sorted(str(i) for i in range(1, 91))
+
+
+def test_index_writes_pause_the_garbage_collector_and_restore_it(settings: Settings) -> None:
+    assert gc.isenabled()
+    with open_index_writer(settings) as w:
+        assert not gc.isenabled()
+        w.upsert(arts("1"))
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), open_index_writer(settings):
+        assert not gc.isenabled()
+        raise RuntimeError("boom")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with open_index_writer(settings) as w:
+            w.upsert(arts("2"))
+        assert not gc.isenabled()  # it was off before: left off
+    finally:
+        gc.enable()
+    assert indexed_pmids(settings) == ["1", "2"]
