@@ -21,7 +21,9 @@ Indexing speed: the text fields are AnalysedText, which also takes postings comp
 is then tokenized once and stemmed from a cache, and ``text`` and ``spell`` are assembled from
 those parts, where Whoosh would analyse the same words again for every field that repeats them
 (11 analyses of a record's text instead of 4). The postings are the ones Whoosh's own path makes
-from the strings, byte for byte (tests/index/test_schema.py), so indexes built either way agree.
+from the strings, byte for byte (tests/index/test_schema.py), except that the parts of ``text``
+are TEXT_PART_GAP positions apart, where Whoosh would number the words of the joined string on
+(so a phrase could run from a title's last word into its abstract's first).
 """
 
 from __future__ import annotations
@@ -37,7 +39,13 @@ from whoosh.system import pack_uint
 from index.analysis import BiomedTokenizer, biomed_analyzer, index_tokens
 from index.article import Article
 
-SCHEMA_VERSION = 4
+# 5: the parts of ``text`` lie TEXT_PART_GAP positions apart (phrases matched across the end
+# of a title and the start of its abstract).
+SCHEMA_VERSION = 5
+
+# Positions left empty between the parts (title, abstract, keywords, MeSH) of the ``text``
+# field: a phrase, even with a slop ("..."~N) below this, cannot reach from one into the next.
+TEXT_PART_GAP = 1000
 
 # Separators inside the facets column; chosen because they never occur in topic names (config
 # restricts them) and PubMed publication types contain neither.
@@ -186,7 +194,8 @@ def article_to_document(article: Article, analysed: bool = False,
         "abstract": abstract,
         "mesh": mesh,
         "keywords": keywords,
-        # Sections are joined with a sentence break so phrases never match across them.
+        # Analysed (analysed=True) with TEXT_PART_GAP positions between the parts, so that a
+        # phrase never matches across two of them; " . " keeps plain-string indexes close.
         "text": " . ".join(x for x in (title, abstract, keywords, mesh) if x),
         "author": author,
         "journal": journal,
@@ -274,10 +283,10 @@ def _analysed_fields(title: str, abstract: str, keywords: str, mesh: str, author
             for word in words:
                 spell[word] = spell.get(word, 0) + 1
         out[name] = _positions_postings(_table(stems, poses))
-        # ``text`` is these parts joined with " . ": the same tokens, positions shifted by
-        # the positions of the parts before.
+        # ``text`` is these parts joined: the same tokens, positions shifted past the parts
+        # before and TEXT_PART_GAP more, so that no phrase matches across two parts.
         _table(stems, poses, offset, text)
-        offset += npos
+        offset += npos + TEXT_PART_GAP
     out["text"] = _positions_postings(text)
     out["spell"] = PreAnalysed((w.encode("utf-8"), n, _FLOAT[n] if n < 256 else float(n),
                                 pack_uint(n)) for w, n in spell.items())

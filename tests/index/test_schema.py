@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 
 import pytest
-from whoosh import fields
+from whoosh import fields, formats
 
 from index.analysis import biomed_analyzer
 from index.article import Article, Author, MeshHeading
 from index.schema import (
     ANALYSED_FIELDS,
     SCHEMA_VERSION,
+    TEXT_PART_GAP,
     PreAnalysed,
     accepts_analysed,
     article_to_document,
@@ -96,7 +98,30 @@ TRICKY = [
 
 
 def _postings(schema, doc: dict, name: str) -> list:
+    if name == "text" and isinstance(doc[name], str):
+        return _gapped_text_postings(schema, doc)
     return sorted(schema[name].index(doc[name]))
+
+
+def _gapped_text_postings(schema, plain: dict) -> list:
+    """What ``text`` should hold: Whoosh's analysis of the joined string, with each word's
+    position moved TEXT_PART_GAP further per part (title, abstract, keywords, MeSH) before the
+    part it came from, empty parts included."""
+    parts = [plain[name] for name in ("title", "abstract", "keywords", "mesh")]
+    starts: list[tuple[int, int]] = []  # (char offset in the joined string, part number)
+    offset = 0
+    for number, part in enumerate(parts):
+        if part:
+            starts.append((offset, number))
+            offset += len(part) + len(" . ")
+    assert " . ".join(x for x in parts if x) == plain["text"]
+    table: dict[str, list[int]] = {}
+    for t in schema["text"].analyzer(plain["text"], positions=True, chars=True, mode="index"):
+        number = starts[bisect.bisect_right([c for c, _n in starts], t.startchar) - 1][1]
+        table.setdefault(t.text, []).append(t.pos + TEXT_PART_GAP * number)
+    fmt = formats.Positions()
+    return sorted((w.encode("utf-8"), len(ps), float(len(ps)), fmt.encode(ps))
+                  for w, ps in table.items())
 
 
 @pytest.mark.parametrize("article", TRICKY, ids=[a.pmid for a in TRICKY])
@@ -131,14 +156,15 @@ def test_analysed_fields_equal_whoosh_analysis_on_real_records() -> None:
     assert checked > 50
 
 
-def test_text_field_positions_continue_across_parts() -> None:
-    # title "alpha beta" (positions 0-1), abstract "gamma" (2): a phrase across the " . "
-    # boundary is where Whoosh's own analysis of the joined string puts it.
+def test_text_field_parts_lie_a_gap_apart() -> None:
+    # title "alpha beta" (positions 0-1), abstract "gamma beta" (2-3 in the joined string, moved
+    # one gap on): "beta gamma" is no phrase of this record.
     doc = article_to_document(Article(pmid="1", title="alpha beta", abstract="gamma beta"),
                               analysed=True)
     fmt = build_schema()["text"].format
     by_term = {t: fmt.decode_positions(v) for t, _f, _w, v in doc["text"]}
-    assert by_term[b"beta"] == [1, 3] and by_term[b"gamma"] == [2]
+    gap = TEXT_PART_GAP
+    assert by_term[b"beta"] == [1, gap + 3] and by_term[b"gamma"] == [gap + 2]
 
 
 def test_plain_text_schema_is_not_taken_for_an_analysed_one() -> None:

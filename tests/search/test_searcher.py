@@ -459,3 +459,22 @@ def test_cli_search_without_a_query_lists_the_filters(tmp_path: Path,
     everything = json.loads(run_ketlit(["search", "--json", "--limit", "1"], cfg,
                                        check=True).stdout)
     assert everything["total"] > 6
+
+
+def test_a_phrase_never_runs_from_a_title_into_its_abstract(tmp_path: Path) -> None:
+    from index.settings import settings_from_mapping
+
+    s = settings_from_mapping({"data_dir": str(tmp_path / "d")}, tmp_path)
+    store = RecordStore(s.store_path)
+    store.upsert([
+        Article(pmid="1", title="Outcomes in major", abstract="Depression scores fell."),
+        Article(pmid="2", title="Ketamine in major depression", abstract="Scores fell."),
+        Article(pmid="3", title="Scores", abstract="In major depression, scores fell."),
+    ])
+    store.close()
+    rebuild_index(s)
+    with open_searcher(s) as se:
+        assert sorted(pmids(se.search(SearchRequest(query='"major depression"')))) == ["2", "3"]
+        # Even with a slop, the gap between parts is not bridged.
+        assert "1" not in pmids(se.search(SearchRequest(query='"major depression"~20')))
+        assert pmids(se.search(SearchRequest(query='"major depression"[ti]'))) == ["2"]
