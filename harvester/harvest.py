@@ -244,13 +244,19 @@ def run_harvest(settings: Settings, topics: list[str] | None = None, full: bool 
     """Harvest the named topics (all when None). See the module docstring for the guarantees.
 
     Raises UsageError/ConfigError for bad arguments, LockedError when another harvest runs (unless
-    ``wait``), HarvestError when PubMed cannot be reached at all. A topic that fails after retries
-    is reported in the returned report while the other topics still run.
+    ``wait``), HarvestError when PubMed cannot be reached at all, IndexMissingError when the index
+    needs ``ketlit reindex`` first. A topic that fails after retries is reported in the returned
+    report while the other topics still run.
     """
+    from index.writer import check_index_writable
+
     chosen = select_topics(settings, topics)
     today = _today()
     if since is not None and since > today:
         raise UsageError(f"--since: {since} is in the future")
+    # An index of another schema version (after an upgrade) would fail every topic's first
+    # commit after its records were fetched: say so before fetching anything.
+    check_index_writable(settings)
     flag = stop or StopFlag()
     with stop_on_signals(flag), harvest_lock(settings.lock_path, wait=wait, should_stop=flag):
         store = RecordStore(settings.store_path)

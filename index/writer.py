@@ -222,6 +222,21 @@ class IndexSession:
             self.deleted += self._writer.delete_by_term("pmid", pmid)
 
 
+def check_index_writable(settings: Settings) -> None:
+    """Raise IndexMissingError, naming ``ketlit reindex``, when the live index was built with
+    another schema version (an upgrade changed how records are indexed). No index at all is
+    fine: the first writer creates it. A harvest checks this before it fetches anything."""
+    directory = live_index_dir(settings)
+    if directory is None:
+        return
+    version = index_schema_version(directory)
+    if version != SCHEMA_VERSION:
+        raise IndexMissingError(
+            f"the index at {settings.index_dir} was built with schema version {version} "
+            f"but this ketlit writes version {SCHEMA_VERSION}: run `ketlit reindex` "
+            "(rebuilds it from the stored records, offline)")
+
+
 @contextlib.contextmanager
 def collector_paused() -> Iterator[None]:
     """Python's cyclic garbage collector off for the duration (back on after, if it was on).
@@ -256,12 +271,7 @@ def open_index_writer(settings: Settings, timeout: float = 60) -> Iterator[Index
             _create_empty_index(directory)
             _point_link_at(settings, directory)
         else:
-            version = index_schema_version(directory)
-            if version != SCHEMA_VERSION:
-                raise IndexMissingError(
-                    f"the index at {settings.index_dir} was built with schema version {version} "
-                    f"but this ketlit writes version {SCHEMA_VERSION}: run `ketlit reindex` "
-                    "(rebuilds it from the stored records, offline)")
+            check_index_writable(settings)
         ix = whoosh_index.open_dir(str(directory))
         writer = _writer(ix, timeout=timeout)
         session = IndexSession(writer)

@@ -480,6 +480,31 @@ def test_cli_harvest_prints_a_summary_and_exits_zero(tmp_path: Path, eutils_serv
     assert proc.returncode == 2 and "known: patients, treatment" in proc.stderr
 
 
+def test_an_index_of_an_older_schema_stops_the_harvest_before_any_request(
+        tmp_path: Path, eutils_server: Any) -> None:
+    """After an upgrade that changes the schema, the harvest says `ketlit reindex` in one line
+    (exit 3) without fetching; after reindex it harvests again."""
+    from index.writer import VERSION_FILE, live_index_dir
+
+    topics = {"treatment": "treatment"}
+    cfg = write_config(tmp_path, pubmed=fast_pubmed(eutils_server),
+                       topics={n: {"query": q} for n, q in topics.items()})
+    assert run_ketlit(["harvest"], cfg, timeout=120).returncode == 0
+    settings = load_settings(cfg)
+    directory = live_index_dir(settings)
+    assert directory is not None
+    (directory / VERSION_FILE).write_text("4\n", encoding="ascii")  # as an older ketlit left it
+    eutils_server.reset_log()
+    proc = run_ketlit(["harvest", "--since", str(today() - timedelta(days=3))], cfg)
+    assert proc.returncode == 3, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "ketlit reindex" in lines[0] and "Traceback" not in proc.stderr
+    assert eutils_server.requests == []
+    assert run_ketlit(["reindex"], cfg, timeout=120).returncode == 0
+    assert run_ketlit(["harvest"], cfg, timeout=120).returncode == 0
+    assert_matches_server(settings, eutils_server, topics)
+
+
 def test_ids_pubmed_no_longer_returns_are_reported_not_retried_forever(
         tmp_path: Path, eutils_server: Any) -> None:
     db = eutils_server.db
