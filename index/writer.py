@@ -227,14 +227,17 @@ def check_index_writable(settings: Settings) -> None:
     another schema version (an upgrade changed how records are indexed). No index at all is
     fine: the first writer creates it. A harvest checks this before it fetches anything."""
     directory = live_index_dir(settings)
-    if directory is None:
-        return
+    if directory is not None:
+        _check_version(settings, directory)
+
+
+def _check_version(settings: Settings, directory: Path) -> None:
     version = index_schema_version(directory)
     if version != SCHEMA_VERSION:
         raise IndexMissingError(
-            f"the index at {settings.index_dir} was built with schema version {version} "
-            f"but this ketlit writes version {SCHEMA_VERSION}: run `ketlit reindex` "
-            "(rebuilds it from the stored records, offline)")
+            f"the index at {settings.index_dir} was built with schema version {version} but this "
+            f"ketlit needs version {SCHEMA_VERSION}: run `ketlit reindex` (offline, from the "
+            "stored records)")
 
 
 @contextlib.contextmanager
@@ -271,7 +274,7 @@ def open_index_writer(settings: Settings, timeout: float = 60) -> Iterator[Index
             _create_empty_index(directory)
             _point_link_at(settings, directory)
         else:
-            check_index_writable(settings)
+            _check_version(settings, directory)
         ix = whoosh_index.open_dir(str(directory))
         writer = _writer(ix, timeout=timeout)
         session = IndexSession(writer)
@@ -449,12 +452,7 @@ def _open_checked(settings: Settings) -> Any:
                 "the index is empty: run `ketlit harvest` or `ketlit ingest FILE` first")
         raise IndexMissingError(f"no search index at {settings.index_dir}: run `ketlit reindex` "
                                 "to rebuild it from the stored records (offline)")
-    version = index_schema_version(directory)
-    if version != SCHEMA_VERSION:
-        raise IndexMissingError(
-            f"the index at {settings.index_dir} was built with schema version {version} but this "
-            f"ketlit needs version {SCHEMA_VERSION}: run `ketlit reindex` (offline, from the "
-            "stored records)")
+    _check_version(settings, directory)
     last_error: Exception | None = None
     for _attempt in range(5):
         try:
