@@ -43,7 +43,7 @@ sys.path.insert(0, str(REPO))
 import requests  # noqa: E402
 import yaml  # noqa: E402
 
-from bench.report import peak_rss_mb, write_section  # noqa: E402
+from bench.report import peak_rss_mb, vmhwm_mb, write_section  # noqa: E402
 
 ALL_RECORDS = "1000:3000[crdt]"  # the loopback server's query for every record it holds
 RATE = 1000.0  # requests/s: our own loopback server, not NCBI
@@ -89,7 +89,7 @@ def child_harvest(config: str) -> None:
         # The helper's own peak: its VmHWM only rises, so the last reading before it exits is
         # its peak to within what it allocates in one polling interval.
         while not done.wait(0.2):
-            helper_peak[0] = max([helper_peak[0], *map(_peak_of, _child_pids())])
+            helper_peak[0] = max([helper_peak[0], *(vmhwm_mb(p) or 0.0 for p in _child_pids())])
 
     watcher = threading.Thread(target=watch_helper, daemon=True)
     watcher.start()
@@ -115,16 +115,6 @@ def _child_pids() -> list[int]:
         except OSError:
             continue
     return pids
-
-
-def _peak_of(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass  # the helper has just exited
-    return 0.0
 
 
 def end_to_end(base: str, directory: Path, batch: int) -> dict[str, Any]:

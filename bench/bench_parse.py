@@ -87,13 +87,12 @@ def child_peak_rss_mb(path: Path) -> tuple[int, float]:
     VmHWM, not ru_maxrss: on Linux a child's ru_maxrss starts from the parent's peak, which here
     holds the whole in-memory test document."""
     code = (f"import sys; sys.path.insert(0, {str(REPO)!r}); "
-            "from harvester.parse import iter_pubmed; "
+            "from harvester.parse import iter_pubmed; from bench.report import peak_rss_mb; "
             "n = sum(1 for _ in iter_pubmed(sys.argv[1])); "
-            "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0]; "
-            "print(n, hwm.split()[1])")
+            "print(n, peak_rss_mb())")
     out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True,
                          check=True).stdout.split()
-    return int(out[0]), int(out[1]) / 1024
+    return int(out[0]), float(out[1])
 
 
 

@@ -26,6 +26,19 @@ def write_section(name: str, text: str, readme: Path = README) -> None:
     readme.write_text(current, encoding="utf-8")
 
 
+def vmhwm_mb(pid: int | str = "self") -> float | None:
+    """A process's peak resident memory (VmHWM) in MB, or None without /proc or once the
+    process has gone."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
 def peak_rss_mb() -> float:
     """This process's peak resident memory, in MB.
 
@@ -33,11 +46,5 @@ def peak_rss_mb() -> float:
     child's ``ru_maxrss`` when the child execs (the larger of the two is kept), so a fresh
     process started by a benchmark that holds 20,000 efetch answers reported the parent's
     ~600 MB as its own."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    hwm = vmhwm_mb()
+    return hwm if hwm is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
