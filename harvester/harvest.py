@@ -53,7 +53,7 @@ from harvester.windows import Window, WindowWalk, full_history, incremental_wind
 from index.article import Article
 from index.errors import ConfigError, HarvestError, KetlitError, UsageError
 from index.settings import Settings, Topic
-from index.store import RecordStore, utcnow
+from index.store import RecordStore
 
 if TYPE_CHECKING:
     from harvester.parse_worker import ParseWorker
@@ -324,7 +324,7 @@ class _Run:
         with store.transaction():
             if previous:
                 store.set_meta("previous_harvest_started", previous)
-            store.set_meta("last_harvest_started", utcnow())
+            store.set_meta("last_harvest_started", store.now())
         log.info("harvest started: %s", ", ".join(t.name for t in topics))
         report = HarvestReport()
         unreachable: str | None = None
@@ -429,7 +429,7 @@ class _Run:
             refetch = mode == "resync"
             reconcile = mode in ("resync", "requery")
             state = {"kind": "walk", "mode": mode, "query": topic.query, "refetch": refetch,
-                     "reconcile": reconcile, "through": None, "started": utcnow()}
+                     "reconcile": reconcile, "through": None, "started": store.now()}
             with store.transaction():
                 store.clear_seen(topic.name)
                 store.set_checkpoint(topic.name, state=state)
@@ -452,7 +452,7 @@ class _Run:
             self._reconcile(topic, tr)
         with store.transaction():
             store.set_checkpoint(topic.name, query=topic.query, last_date=self.today.isoformat(),
-                                 last_success=utcnow(), clear_state=True)
+                                 last_success=store.now(), clear_state=True)
             store.clear_seen(topic.name)
 
     def _incremental(self, topic: Topic, tr: TopicReport, client: Any,
@@ -474,7 +474,7 @@ class _Run:
             with self.store.transaction():
                 self.store.set_checkpoint(topic.name, query=topic.query,
                                           last_date=self.today.isoformat(),
-                                          last_success=utcnow())
+                                          last_success=self.store.now())
 
     # -- producer: esearch per window, decide what to fetch, efetch in batches ----------------------
 

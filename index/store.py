@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -86,8 +86,16 @@ CREATE INDEX IF NOT EXISTS topic_seen_first ON topic_seen(topic, first_seen);
 """
 
 
-def utcnow() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def utcnow(clock: Clock = system_clock) -> str:
+    """The store's timestamp format: UTC ISO 8601 with whole seconds (compared as text)."""
+    return clock().astimezone(UTC).isoformat(timespec="seconds")
 
 
 @dataclass
@@ -121,8 +129,11 @@ class RunRecord:
 class RecordStore:
     """SQLite-backed store. One connection per instance; open one per thread or process."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, clock: Clock = system_clock) -> None:
         self.path = Path(path)
+        # Every stamp the store writes (first_seen, updated, run times) comes from this clock, so
+        # tests can pin "now" instead of depending on today's date.
+        self.clock = clock
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: transactions are explicit (``transaction()``), so a batch and its
         # checkpoint commit together or not at all.
@@ -134,6 +145,10 @@ class RecordStore:
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.executescript(_SCHEMA)
         self._backfill_topic_seen()
+
+    def now(self) -> str:
+        """Now by the store's clock, in the store's timestamp format."""
+        return utcnow(self.clock)
 
     def close(self) -> None:
         self.conn.close()
@@ -172,7 +187,7 @@ class RecordStore:
         if own:
             self.conn.execute("BEGIN IMMEDIATE")
         try:
-            now = utcnow()
+            now = self.now()
             add = set(extra_topics)
             if topic:
                 add.add(topic)
@@ -223,10 +238,10 @@ class RecordStore:
         if art is None:
             return None
         removed = art.topics - set(topics)
-        self._note_topics(pmid, set(topics) - art.topics, utcnow())
+        self._note_topics(pmid, set(topics) - art.topics, self.now())
         art.topics = set(topics)
         self.conn.execute("UPDATE articles SET json=?, topics=?, updated=?, indexed=0 WHERE pmid=?",
-                          (art.to_json(), _topics_col(art.topics), utcnow(), pmid))
+                          (art.to_json(), _topics_col(art.topics), self.now(), pmid))
         self.conn.executemany("DELETE FROM topic_seen WHERE pmid=? AND topic=?",
                               ((pmid, t) for t in removed))
         return art
@@ -335,10 +350,10 @@ class RecordStore:
             if topic in art.topics:
                 continue
             art.topics = art.topics | {topic}
-            self._note_topics(pmid, {topic}, utcnow())
+            self._note_topics(pmid, {topic}, self.now())
             self.conn.execute(
                 "UPDATE articles SET json=?, topics=?, harvested=1, updated=?, indexed=0"
-                " WHERE pmid=?", (art.to_json(), _topics_col(art.topics), utcnow(), pmid))
+                " WHERE pmid=?", (art.to_json(), _topics_col(art.topics), self.now(), pmid))
             changed.append(art)
         return changed
 
@@ -418,7 +433,7 @@ class RecordStore:
 
     def start_run(self, topic: str, mode: str) -> int:
         cur = self.conn.execute("INSERT INTO runs(topic, mode, started) VALUES (?,?,?)",
-                                (topic, mode, utcnow()))
+                                (topic, mode, self.now()))
         return int(cur.lastrowid or 0)
 
     def update_run(self, run_id: int, **fields: Any) -> None:
@@ -428,12 +443,12 @@ class RecordStore:
         self.conn.execute(f"UPDATE runs SET {cols} WHERE id=?", (*fields.values(), run_id))
 
     def finish_run(self, run_id: int, status: str, error: str | None = None, **fields: Any) -> None:
-        self.update_run(run_id, status=status, error=error, ended=utcnow(), **fields)
+        self.update_run(run_id, status=status, error=error, ended=self.now(), **fields)
 
     def close_stale_runs(self) -> None:
         """Runs left 'running' by a killed process are marked interrupted."""
         self.conn.execute("UPDATE runs SET status='interrupted', ended=coalesce(ended, ?) "
-                          "WHERE status='running'", (utcnow(),))
+                          "WHERE status='running'", (self.now(),))
 
     def last_runs(self) -> dict[str, RunRecord]:
         """The latest run of each topic."""

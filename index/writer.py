@@ -403,10 +403,8 @@ def _store_now(store: RecordStore) -> str:
     written before the rebuild began reading, so only rows stamped later need catching up
     (comparing with >= would re-index everything written in the same second).
     """
-    from index.store import utcnow
-
-    first = utcnow()
-    while utcnow() == first:
+    first = store.now()
+    while store.now() == first:
         time.sleep(0.02)
     return first
 

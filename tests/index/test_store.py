@@ -96,3 +96,20 @@ def test_topic_seen_is_backfilled_for_older_stores(tmp_path: Path) -> None:
     s = RecordStore(path)
     assert s.new_since("2000-01-01T00:00:00+00:00", topic="depression") == ["1"]
     s.close()
+
+
+def test_every_stamp_comes_from_the_injected_clock(tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    now = [datetime(2001, 2, 3, 4, 5, 6, tzinfo=UTC)]
+    with RecordStore(tmp_path / "c.sqlite3", clock=lambda: now[0]) as s:
+        s.upsert([Article(pmid="1", title="a")], topic="t")
+        now[0] += timedelta(days=1)
+        s.upsert([Article(pmid="1", title="a")], topic="u")
+        run = s.start_run("t", "incremental")
+        s.finish_run(run, "ok")
+        assert s.new_since("2001-02-03T04:05:06+00:00") == ["1"]
+        assert s.new_since("2001-02-04T00:00:00+00:00", topic="u") == ["1"]
+        assert s.new_since("2001-02-04T00:00:00+00:00", topic="t") == []
+        assert s.runs()[0].started == "2001-02-04T04:05:06+00:00"
+        assert s.now() == "2001-02-04T04:05:06+00:00"

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -28,10 +29,15 @@ def _add(store: RecordStore, pmid: str, topic: str, first_seen: str, **fields: o
     store.conn.execute("UPDATE topic_seen SET first_seen=? WHERE pmid=?", (first_seen, pmid))
 
 
+def _pinned() -> datetime:
+    # Every stamp the fixture's store writes falls in the run it pretends to be, whatever today is.
+    return datetime(2026, 11, 27, 2, 34, tzinfo=UTC)
+
+
 @pytest.fixture
 def populated(tmp_path: Path) -> Settings:
     s = _settings(tmp_path)
-    with RecordStore(s.store_path) as store:
+    with RecordStore(s.store_path, clock=_pinned) as store:
         _add(store, "100", "depression", BEFORE)
         _add(store, "101", "ptsd", BEFORE)
         _add(store, "200", "depression", "2026-11-27T02:31:00+00:00")
