@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,24 @@ def pubmed_dir(shared_dir: Path) -> Path:
 def efetch_files(shared_dir: Path) -> list[Path]:
     """Every efetch XML file in the shared data (each a <PubmedArticleSet>)."""
     return sorted(EFETCH_XML.rglob("*.xml"))
+
+
+# -- loopback SolrCloud (deploy/solrcloud/start; .ci/run starts one) -------------------------------
+
+@pytest.fixture(scope="session")
+def solr_cluster() -> dict:
+    """The cluster.json of a running loopback SolrCloud, named by env KETLIT_SOLR_CLUSTER.
+
+    Without one the test is skipped locally, but fails under CI=true (.ci/run always starts one),
+    so a broken cluster can never pass as a green run that tested nothing of Solr."""
+    from tests.solrcloud import load_cluster
+
+    cluster, problem = load_cluster()
+    if problem:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(problem)
+        pytest.skip(problem)
+    return cluster
 
 
 # -- loopback E-utilities server (tests/eutils_server.py) -----------------------------------------
