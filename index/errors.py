@@ -50,3 +50,8 @@ class InputFileError(KetlitError):
 
 class NotFoundError(KetlitError):
     exit_code = 6
+
+
+class IndexUnavailableError(IndexMissingError):
+    """The search backend cannot be reached or did not answer (a SolrCloud node down, a
+    timeout): the message names the URL and what to do. Nothing is marked indexed meanwhile."""

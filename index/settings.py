@@ -65,6 +65,26 @@ class ScheduleSettings:
 
 
 @dataclass(frozen=True)
+class SolrSettings:
+    """``index.solr``: where ketlit's SolrCloud collection lives (used when index.backend is solr)."""
+
+    urls: tuple[str, ...] = ("http://127.0.0.1:8983/solr",)  # tried in turn (failover)
+    collection: str = "ketlit"
+    shards: int = 2  # used when ketlit creates the collection
+    replicas: int = 2
+    timeout_s: float = 30
+
+
+BACKENDS = ("whoosh", "solr")
+
+
+@dataclass(frozen=True)
+class IndexSettings:
+    backend: str = "whoosh"  # "whoosh" (embedded, the default) or "solr" (past one machine)
+    solr: SolrSettings = field(default_factory=SolrSettings)
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     config_path: Path | None = None
@@ -72,6 +92,7 @@ class Settings:
     topics: Mapping[str, Topic] = field(default_factory=dict)
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     alerts: Mapping[str, Alert] = field(default_factory=dict)
+    index: IndexSettings = field(default_factory=IndexSettings)
 
     # Where each part of the state lives under data_dir.
     @property
@@ -120,7 +141,11 @@ _PUBMED_TYPES: dict[str, tuple[type, ...]] = {
     "backoff_max_s": (int, float),
     "requests_per_second": (int, float, type(None)),
 }
-_TOP_KEYS = {"data_dir", "pubmed", "topics", "schedule", "alerts"}
+_TOP_KEYS = {"data_dir", "pubmed", "topics", "schedule", "alerts", "index"}
+_SOLR_TYPES: dict[str, tuple[type, ...]] = {
+    "urls": (list, str), "collection": (str,), "shards": (int,), "replicas": (int,),
+    "timeout_s": (int, float),
+}
 _TOPIC_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 
 
@@ -237,7 +262,37 @@ def settings_from_mapping(raw: Mapping[str, Any], base_dir: Path,
                                   query=_check(f"{key}.query", a["query"], (str,)), topic=topic)
 
     return Settings(data_dir=data_dir, config_path=config_path, pubmed=pubmed, topics=topics,
-                    schedule=sched, alerts=alerts)
+                    schedule=sched, alerts=alerts, index=_index_settings(raw.get("index")))
+
+
+def _index_settings(raw: Any) -> IndexSettings:
+    ix = _mapping("index", raw)
+    _unknown("index", ix, {"backend", "solr"})
+    backend = _check("index.backend", ix.get("backend", "whoosh"), (str,))
+    if backend not in BACKENDS:
+        raise ConfigError(f"index.backend: expected one of {', '.join(BACKENDS)}, got {backend!r}")
+    solr_raw = _mapping("index.solr", ix.get("solr"))
+    _unknown("index.solr", solr_raw, _SOLR_TYPES)
+    values: dict[str, Any] = {}
+    for k, v in solr_raw.items():
+        values[k] = _check(f"index.solr.{k}", v, _SOLR_TYPES[k])
+    if "urls" in values:
+        urls = [values["urls"]] if isinstance(values["urls"], str) else values["urls"]
+        if not urls or not all(isinstance(u, str) and u.startswith(("http://", "https://"))
+                               for u in urls):
+            raise ConfigError("index.solr.urls: a list of Solr base URLs such as "
+                              "http://127.0.0.1:8983/solr")
+        values["urls"] = tuple(u.rstrip("/") for u in urls)
+    solr = SolrSettings(**values)
+    for k in ("shards", "replicas"):
+        if getattr(solr, k) < 1:
+            raise ConfigError(f"index.solr.{k}: must be 1 or more, got {getattr(solr, k)}")
+    if solr.timeout_s <= 0:
+        raise ConfigError("index.solr.timeout_s: must be more than 0")
+    if not re.match(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", solr.collection):
+        raise ConfigError(f"index.solr.collection: letters, digits, '.', '-' and '_', "
+                          f"got {solr.collection!r}")
+    return IndexSettings(backend=backend, solr=solr)
 
 
 def _validate_schedule(sched: ScheduleSettings) -> None:

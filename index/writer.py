@@ -226,6 +226,11 @@ def check_index_writable(settings: Settings) -> None:
     """Raise IndexMissingError, naming ``ketlit reindex``, when the live index was built with
     another schema version (an upgrade changed how records are indexed). No index at all is
     fine: the first writer creates it. A harvest checks this before it fetches anything."""
+    if settings.index.backend == "solr":
+        from index.solr.backend import check_solr_writable
+
+        check_solr_writable(settings)
+        return
     directory = live_index_dir(settings)
     if directory is not None:
         _check_version(settings, directory)
@@ -263,7 +268,15 @@ def collector_paused() -> Iterator[None]:
 
 @contextlib.contextmanager
 def open_index_writer(settings: Settings, timeout: float = 60) -> Iterator[IndexSession]:
-    """One writer at a time (others wait up to ``timeout`` s); creates the index when missing."""
+    """One writer at a time (others wait up to ``timeout`` s); creates the index when missing.
+    With ``index.backend: solr``, the same session over the SolrCloud collection
+    (index.solr.backend: sent and committed when the block ends)."""
+    if settings.index.backend == "solr":
+        from index.solr.backend import open_solr_writer
+
+        with open_solr_writer(settings) as solr_session:
+            yield solr_session  # type: ignore[misc]
+        return
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     with _file_lock(settings.data_dir / _LOCK_NAME, timeout,
                     f"the index is being written by another process (harvest, ingest or reindex) "
@@ -319,6 +332,10 @@ def rebuild_index(settings: Settings, progress: bool = False) -> int:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     with _file_lock(settings.data_dir / _REBUILD_LOCK_NAME, 0,
                     "another `ketlit reindex` is already running"):
+        if settings.index.backend == "solr":
+            from index.solr.backend import rebuild_solr
+
+            return rebuild_solr(settings, progress)
         store = RecordStore(settings.store_path)
         try:
             return _rebuild(settings, store, progress)
@@ -424,6 +441,12 @@ def _remove_stale_dirs(settings: Settings, keep: Path | None) -> None:
 
 def check_index(settings: Settings) -> None:
     """Raise IndexMissingError, naming the remedy, unless the live index can be searched."""
+    if settings.index.backend == "solr":
+        from index.solr.backend import SolrIndex
+
+        with SolrIndex(settings) as solr:
+            solr.check_searchable(0 if _store_is_empty(settings) else 1)
+        return
     _open_checked(settings).close()
 
 

@@ -188,7 +188,17 @@ def make_snippet(text: str, terms: frozenset[str], width: int = SNIPPET_CHARS) -
 
 
 class Searcher:
-    """Search one snapshot of the index. Safe to share between threads (calls are serialised)."""
+    """Search one snapshot of the index. Safe to share between threads (calls are serialised).
+
+    With ``index.backend: solr``, ``Searcher(settings)`` is a search.solr_searcher.SolrSearcher:
+    the same requests and answers over the SolrCloud collection."""
+
+    def __new__(cls, settings: Settings, vocabulary: Vocabulary | None = None) -> Searcher:
+        if cls is Searcher and settings.index.backend == "solr":
+            from search.solr_searcher import SolrSearcher
+
+            return super().__new__(SolrSearcher)
+        return super().__new__(cls)
 
     def __init__(self, settings: Settings, vocabulary: Vocabulary | None = None) -> None:
         self.settings = settings

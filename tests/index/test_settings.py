@@ -85,3 +85,19 @@ def test_config_path_from_environment(tmp_path: Path, monkeypatch: pytest.Monkey
     p.write_text("data_dir: /tmp/ketlit-env-test\n")
     monkeypatch.setenv("KETLIT_CONFIG", str(p))
     assert load_settings(None).data_dir == Path("/tmp/ketlit-env-test")
+
+
+def test_index_backend_and_solr_settings(tmp_path: Path) -> None:
+    s = settings_from_mapping({}, tmp_path)
+    assert s.index.backend == "whoosh" and s.index.solr.shards == 2
+    s = settings_from_mapping({"index": {"backend": "solr", "solr": {
+        "urls": ["http://a:8983/solr/", "http://b:8983/solr"], "collection": "lab",
+        "shards": 4, "replicas": 2, "timeout_s": 5}}}, tmp_path)
+    assert s.index.solr.urls == ("http://a:8983/solr", "http://b:8983/solr")
+    assert (s.index.solr.collection, s.index.solr.shards, s.index.solr.timeout_s) == ("lab", 4, 5)
+    for bad, key in (({"backend": "lucene"}, "index.backend"),
+                     ({"solr": {"urls": ["a:8983"]}}, "index.solr.urls"),
+                     ({"solr": {"shards": 0}}, "index.solr.shards"),
+                     ({"solr": {"cores": 1}}, "cores")):
+        with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+            settings_from_mapping({"index": bad}, tmp_path)

@@ -1,0 +1,224 @@
+"""Writes to and reads from ketlit's SolrCloud collection.
+
+Writes: a session buffers upserts and deletes and sends them when it ends, then commits; only a
+commit Solr acknowledged ends the session cleanly, so a harvest marks records indexed only after
+Solr has them (a refused or unanswered update raises, and they stay flagged for the next run).
+Reads: ids, scores, counts and facets in one request; every match streamed with cursorMark.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
+
+from index.article import Article
+from index.errors import IndexMissingError, IndexUnavailableError
+from index.settings import Settings
+from index.solr.client import SolrClient
+from index.solr.collection import (
+    check_schema,
+    collection_exists,
+    create_collection,
+    delete_collection,
+    ensure_collection,
+)
+from index.solr.documents import article_to_solr
+
+UPDATE_BATCH = 500  # documents per update request
+STREAM_ROWS = 1000  # ids per cursorMark page
+
+
+class SolrIndex:
+    def __init__(self, settings: Settings) -> None:
+        self.cfg = settings.index.solr
+        self.collection = self.cfg.collection
+        self.client = SolrClient(self.cfg.urls, self.cfg.timeout_s)
+
+    def close(self) -> None:
+        self.client.close()
+
+    def __enter__(self) -> SolrIndex:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the collection ------------------------------------------------------------------------
+
+    def ensure(self) -> bool:
+        return ensure_collection(self.client, self.cfg)
+
+    def check_searchable(self, stored: int) -> None:
+        """Raise IndexMissingError naming the remedy unless the collection can be searched."""
+        if not collection_exists(self.client, self.collection):
+            if stored == 0:
+                raise IndexMissingError("the index is empty: run `ketlit harvest` or "
+                                        "`ketlit ingest FILE` first")
+            raise IndexMissingError(
+                f"no Solr collection {self.collection!r} at {', '.join(self.cfg.urls)}: run "
+                "`ketlit reindex` to build it from the stored records")
+        check_schema(self.client, self.cfg)
+        if self.count() == 0:
+            if stored == 0:
+                raise IndexMissingError("the index is empty: run `ketlit harvest` or "
+                                        "`ketlit ingest FILE` first")
+            raise IndexMissingError(
+                f"the Solr collection {self.collection!r} holds none of the {stored} stored "
+                "records: run `ketlit reindex`")
+
+    def recreate(self) -> None:
+        delete_collection(self.client, self.cfg)
+        create_collection(self.client, self.cfg)
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def add(self, docs: Sequence[dict[str, Any]]) -> None:
+        for i in range(0, len(docs), UPDATE_BATCH):
+            self._update(list(docs[i:i + UPDATE_BATCH]), commit=False)
+
+    def delete(self, pmids: Sequence[str]) -> None:
+        if pmids:
+            self._update({"delete": list(pmids)}, commit=False)
+
+    def commit(self) -> None:
+        self._update({"commit": {}}, commit=False)
+
+    def _update(self, body: Any, commit: bool) -> None:
+        params = {"wt": "json", "commit": "true" if commit else "false"}
+        answer = self.client.request("POST", f"{self.collection}/update", params=params,
+                                     json_body=body, timeout_s=max(self.cfg.timeout_s, 60))
+        status = answer.get("responseHeader", {}).get("status")
+        if status != 0:
+            raise IndexUnavailableError(
+                f"Solr did not acknowledge an update of {self.collection!r} (status {status}); "
+                "nothing was marked indexed: check the SolrCloud nodes and run the harvest again")
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def select(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self.client.request("POST", f"{self.collection}/select",
+                                   data=_form({"wt": "json", **params}),
+                                   headers={"Content-Type": "application/x-www-form-urlencoded"})
+
+    def count(self, q: str = "*:*", fq: Sequence[str] = ()) -> int:
+        answer = self.select({"q": q, "fq": list(fq), "rows": 0})
+        return int(answer["response"]["numFound"])
+
+    def stream_ids(self, q: str, fq: Sequence[str], sort: str) -> Iterator[str]:
+        """Every matching pmid in ``sort`` order (which must end on pmid), page by page."""
+        cursor = "*"
+        while True:
+            answer = self.select({"q": q, "fq": list(fq), "sort": sort, "rows": STREAM_ROWS,
+                                  "fl": "pmid", "cursorMark": cursor})
+            for doc in answer["response"]["docs"]:
+                yield doc["pmid"]
+            nxt = answer.get("nextCursorMark")
+            if not nxt or nxt == cursor:
+                return
+            cursor = nxt
+
+    def doc_frequencies(self, field: str, terms: Iterable[str]) -> dict[str, int]:
+        """How many documents hold each of ``terms`` in ``field`` (over every shard)."""
+        terms = list(dict.fromkeys(terms))
+        out: dict[str, int] = {}
+        for i in range(0, len(terms), 200):
+            chunk = terms[i:i + 200]
+            answer = self.client.request("POST", f"{self.collection}/terms", data=_form({
+                "terms.fl": field, "terms.list": ",".join(t.replace(",", "\\,") for t in chunk),
+                "terms.limit": -1, "wt": "json", "json.nl": "map"}),
+                headers={"Content-Type": "application/x-www-form-urlencoded"})
+            out.update({k: int(v) for k, v in answer.get("terms", {}).get(field, {}).items()})
+        return out
+
+    def terms_with_prefix(self, field: str, prefix: str, limit: int = 5000) -> dict[str, int]:
+        answer = self.client.request("GET", f"{self.collection}/terms", params={
+            "terms.fl": field, "terms.prefix": prefix, "terms.limit": limit, "wt": "json",
+            "json.nl": "map"})
+        return {k: int(v) for k, v in answer.get("terms", {}).get(field, {}).items()}
+
+
+def _form(params: dict[str, Any]) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for k, v in params.items():
+        for item in v if isinstance(v, list) else [v]:
+            out.append((k, str(item)))
+    return out
+
+
+class SolrSession:
+    """The Solr face of index.writer.IndexSession: upserts and deletes sent at the end, then a
+    commit; counts as IndexSession's."""
+
+    def __init__(self, index: SolrIndex) -> None:
+        self._index = index
+        self._docs: dict[str, dict[str, Any]] = {}
+        self._deletes: dict[str, None] = {}
+        self.upserted = 0
+        self.deleted = 0
+
+    def upsert(self, articles: Iterable[Article],
+               analysis: Callable[[Article], Any] | None = None) -> None:
+        for article in articles:
+            self._deletes.pop(article.pmid, None)
+            self._docs[article.pmid] = article_to_solr(article)
+            self.upserted += 1
+
+    def delete(self, pmids: Iterable[str]) -> None:
+        for pmid in pmids:
+            self._docs.pop(pmid, None)
+            self._deletes[pmid] = None
+            self.deleted += 1
+
+    def flush(self) -> None:
+        self._index.delete(list(self._deletes))
+        self._index.add(list(self._docs.values()))
+        self._index.commit()
+        self._docs.clear()
+        self._deletes.clear()
+
+
+@contextlib.contextmanager
+def open_solr_writer(settings: Settings) -> Iterator[SolrSession]:
+    """Creates the collection when missing; sends and commits when the block ends cleanly."""
+    with SolrIndex(settings) as index:
+        index.ensure()
+        session = SolrSession(index)
+        yield session
+        session.flush()
+
+
+def check_solr_writable(settings: Settings) -> None:
+    with SolrIndex(settings) as index:
+        index.ensure()
+
+
+def rebuild_solr(settings: Settings, progress: bool = False) -> int:
+    """``ketlit reindex`` with Solr: the collection recreated (this ketlit's configset) and filled
+    from the record store in batches, committed once at the end."""
+    from index.store import RecordStore
+
+    store = RecordStore(settings.store_path)
+    try:
+        total = store.count()
+        with SolrIndex(settings) as index:
+            index.recreate()
+            batch: list[dict[str, Any]] = []
+            indexed: list[str] = []
+            for n, article in enumerate(store.iter_articles(), 1):
+                batch.append(article_to_solr(article))
+                indexed.append(article.pmid)
+                if len(batch) >= UPDATE_BATCH:
+                    index.add(batch)
+                    batch = []
+                if progress and (n % 1000 == 0 or n == total):
+                    print(f"\rreindex: {n}/{total} records", end="", file=sys.stderr, flush=True)
+            index.add(batch)
+            index.commit()
+            if progress:
+                print(file=sys.stderr)
+        store.mark_indexed(indexed)
+        return len(set(indexed))
+    finally:
+        store.close()
