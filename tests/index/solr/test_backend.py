@@ -56,3 +56,55 @@ def test_unacknowledged_write_marks_nothing_indexed(tmp_path: Path, sample_artic
         assert sorted(store.pending_index()) == before
     finally:
         store.close()
+
+
+def test_timeout_is_one_line_naming_the_url(tmp_path: Path) -> None:
+    import socket
+
+    from index.solr.client import SolrClient
+
+    with socket.socket() as silent:  # accepts connections (backlog) but never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/solr"
+        client = SolrClient([url], timeout_s=0.5)
+        with pytest.raises(IndexUnavailableError) as exc:
+            client.request("GET", "admin/collections", params={"action": "LIST"})
+    msg = str(exc.value)
+    assert "\n" not in msg and url in msg and "no answer within 0.5s" in msg
+
+
+@pytest.mark.slow
+def test_collection_of_another_schema_version_asks_for_reindex(
+        tmp_path: Path, sample_articles: list, solr_cluster: dict,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import uuid
+
+    from index.errors import IndexMissingError
+    from index.solr import collection as coll
+    from index.solr.backend import SolrIndex
+    from index.writer import check_index, check_index_writable, rebuild_index
+
+    name = f"old_{uuid.uuid4().hex[:8]}"
+    settings = settings_from_mapping(
+        {"data_dir": str(tmp_path), "index": {"backend": "solr", "solr": {
+            "urls": solr_cluster["solr_urls"], "collection": name, "shards": 2,
+            "replicas": 2}}}, tmp_path)
+    store = RecordStore(settings.store_path)
+    store.upsert(sample_articles[:20])
+    store.close()
+    with monkeypatch.context() as m:  # a collection made by an older ketlit
+        m.setattr(coll, "SOLR_SCHEMA_NAME", "ketlit-0.0")
+        m.setattr(coll, "CONFIGSET_NAME", "ketlit-0.0")
+        rebuild_index(settings)
+    try:
+        for check in (check_index, check_index_writable):
+            with pytest.raises(IndexMissingError, match="run `ketlit reindex`"):
+                check(settings)
+        assert rebuild_index(settings) == 20
+        check_index(settings)
+        with SolrIndex(settings) as index:
+            assert index.count() == 20
+    finally:
+        with SolrIndex(settings) as index:
+            coll.delete_collection(index.client, settings.index.solr)
