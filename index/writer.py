@@ -413,6 +413,19 @@ def _catch_up(ix: Any, store: RecordStore, started: str, indexed: list[str]) -> 
     writer.commit(mergetype=bounded_merge)
 
 
+def writer_lock(settings: Settings, timeout: float) -> contextlib.AbstractContextManager[None]:
+    """The lock every index writer holds (Whoosh's, and the Solr backend's sessions)."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return _file_lock(settings.data_dir / _LOCK_NAME, timeout,
+                      f"the index is being written by another process (harvest, ingest or "
+                      f"reindex) and stayed locked for {timeout:g}s; try again when it has "
+                      "finished")
+
+
+def store_now(store: RecordStore) -> str:
+    return _store_now(store)
+
+
 def _store_now(store: RecordStore) -> str:
     """The store's clock (whole seconds, index.store.utcnow) at the start of a rebuild.
 

@@ -9,6 +9,7 @@ import json
 import os
 import signal
 import time
+import urllib.request
 import uuid
 from pathlib import Path
 from typing import Any
@@ -103,10 +104,39 @@ def test_solr_harvest_search_export(tmp_path: Path, eutils_server: Any,
                                     solr_cluster: dict) -> None:
     collection = f"t_{uuid.uuid4().hex[:8]}"
     cfg = solr_config(tmp_path, eutils_server, solr_cluster["solr_urls"], collection)
-    run_ketlit(["harvest"], cfg, check=True)
-    _check_totals(cfg, eutils_server)
-    # reindex rebuilds the collection from the store: the same totals.
-    run_ketlit(["reindex"], cfg, check=True)
-    _check_totals(cfg, eutils_server)
-    similar = _json(["similar", "28775130", "--json"], cfg)
-    assert similar["total"] > 0 and "28775130" not in [r["pmid"] for r in similar["results"]]
+    try:
+        run_ketlit(["harvest"], cfg, check=True)
+        _check_totals(cfg, eutils_server)
+        before = _alias_target(solr_cluster["solr_urls"][0], collection)
+        # reindex builds a new collection from the store, then moves the alias: same totals.
+        run_ketlit(["reindex"], cfg, check=True)
+        _check_totals(cfg, eutils_server)
+        after = _alias_target(solr_cluster["solr_urls"][0], collection)
+        assert after != before and after.startswith(collection + "_")
+        assert _collections(solr_cluster["solr_urls"][0], collection) == [after]
+        similar = _json(["similar", "28775130", "--json"], cfg)
+        assert similar["total"] > 0 and "28775130" not in [r["pmid"] for r in similar["results"]]
+    finally:
+        _drop_collection(solr_cluster["solr_urls"][0], collection)
+
+
+def _admin(url: str, action: str) -> dict:
+    with urllib.request.urlopen(f"{url}/admin/collections?action={action}&wt=json",
+                                timeout=120) as r:
+        return json.load(r)
+
+
+def _alias_target(url: str, name: str) -> str:
+    return _admin(url, "LISTALIASES")["aliases"][name]
+
+
+def _collections(url: str, prefix: str) -> list[str]:
+    return [c for c in _admin(url, "LIST")["collections"] if c.startswith(prefix + "_")]
+
+
+def _drop_collection(url: str, name: str) -> None:
+    from index.settings import SolrSettings
+    from index.solr.client import SolrClient
+    from index.solr.collection import delete_collection
+
+    delete_collection(SolrClient([url], 120), SolrSettings(urls=(url,), collection=name))

@@ -23,6 +23,7 @@ from index.solr.collection import (
     create_collection,
     delete_collection,
     ensure_collection,
+    point_alias,
 )
 from index.solr.documents import article_to_solr
 
@@ -31,9 +32,11 @@ STREAM_ROWS = 1000  # ids per cursorMark page
 
 
 class SolrIndex:
-    def __init__(self, settings: Settings) -> None:
+    """The configured collection (an alias), or ``collection``: a new one being filled."""
+
+    def __init__(self, settings: Settings, collection: str | None = None) -> None:
         self.cfg = settings.index.solr
-        self.collection = self.cfg.collection
+        self.collection = collection or self.cfg.collection
         self.client = SolrClient(self.cfg.urls, self.cfg.timeout_s)
 
     def close(self) -> None:
@@ -67,10 +70,6 @@ class SolrIndex:
             raise IndexMissingError(
                 f"the Solr collection {self.collection!r} holds none of the {stored} stored "
                 "records: run `ketlit reindex`")
-
-    def recreate(self) -> None:
-        delete_collection(self.client, self.cfg)
-        create_collection(self.client, self.cfg)
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -180,9 +179,13 @@ class SolrSession:
 
 
 @contextlib.contextmanager
-def open_solr_writer(settings: Settings) -> Iterator[SolrSession]:
-    """Creates the collection when missing; sends and commits when the block ends cleanly."""
-    with SolrIndex(settings) as index:
+def open_solr_writer(settings: Settings, timeout: float = 60) -> Iterator[SolrSession]:
+    """Creates the collection when missing; sends and commits when the block ends cleanly.
+    Holds the same writer lock as the Whoosh writer, so a reindex's catch-up and alias switch
+    never miss a harvest's batch."""
+    from index.writer import writer_lock
+
+    with writer_lock(settings, timeout), SolrIndex(settings) as index:
         index.ensure()
         session = SolrSession(index)
         yield session
@@ -195,30 +198,60 @@ def check_solr_writable(settings: Settings) -> None:
 
 
 def rebuild_solr(settings: Settings, progress: bool = False) -> int:
-    """``ketlit reindex`` with Solr: the collection recreated (this ketlit's configset) and filled
-    from the record store in batches, committed once at the end."""
+    """``ketlit reindex`` with Solr: a new collection (this ketlit's configset) filled from the
+    record store while searches go on in the old one; records harvested meanwhile are applied
+    again under the writer lock, then the alias moves over and the old collection is deleted."""
     from index.store import RecordStore
+    from index.writer import store_now, writer_lock
 
     store = RecordStore(settings.store_path)
     try:
-        total = store.count()
-        with SolrIndex(settings) as index:
-            index.recreate()
-            batch: list[dict[str, Any]] = []
-            indexed: list[str] = []
-            for n, article in enumerate(store.iter_articles(), 1):
-                batch.append(article_to_solr(article))
-                indexed.append(article.pmid)
-                if len(batch) >= UPDATE_BATCH:
-                    index.add(batch)
-                    batch = []
-                if progress and (n % 1000 == 0 or n == total):
-                    print(f"\rreindex: {n}/{total} records", end="", file=sys.stderr, flush=True)
-            index.add(batch)
-            index.commit()
-            if progress:
-                print(file=sys.stderr)
+        with SolrIndex(settings) as alias:
+            real = create_collection(alias.client, alias.cfg)
+            try:
+                with SolrIndex(settings, collection=real) as index:
+                    started = store_now(store)
+                    indexed = _fill(index, store, progress)
+                    with writer_lock(settings, 600):
+                        _catch_up(index, store, started, indexed)
+                        point_alias(alias.client, alias.cfg, real)
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    delete_collection(alias.client, alias.cfg, real)
+                raise
         store.mark_indexed(indexed)
         return len(set(indexed))
     finally:
         store.close()
+
+
+def _fill(index: SolrIndex, store: Any, progress: bool) -> list[str]:
+    total = store.count()
+    batch: list[dict[str, Any]] = []
+    indexed: list[str] = []
+    for n, article in enumerate(store.iter_articles(), 1):
+        batch.append(article_to_solr(article))
+        indexed.append(article.pmid)
+        if len(batch) >= UPDATE_BATCH:
+            index.add(batch)
+            batch = []
+        if progress and (n % 1000 == 0 or n == total):
+            print(f"\rreindex: {n}/{total} records", end="", file=sys.stderr, flush=True)
+    index.add(batch)
+    index.commit()
+    if progress:
+        print(file=sys.stderr)
+    return indexed
+
+
+def _catch_up(index: SolrIndex, store: Any, started: str, indexed: list[str]) -> None:
+    changed = [r[0] for r in store.conn.execute(
+        "SELECT pmid FROM articles WHERE updated > ?", (started,))]
+    gone = sorted(set(indexed) - store.pmids())
+    if not changed and not gone:
+        return
+    arts = store.get_many(changed)
+    index.add([article_to_solr(arts[p]) for p in changed if p in arts])
+    indexed.extend(p for p in changed if p in arts)
+    index.delete(gone)
+    index.commit()

@@ -4,12 +4,18 @@ missing, and checked to be of this ketlit's schema version.
 The schema's name carries the version (SOLR_SCHEMA_NAME): index.schema.SCHEMA_VERSION, which
 changes with the analysis the documents carry, and CONFIGSET_REVISION, which changes with the
 Solr schema itself. A collection made by another version is reported as needing
-``ketlit reindex``, which deletes and recreates it from the record store.
+``ketlit reindex``, which builds a new collection from the record store.
+
+The configured name is an alias: ketlit's collections are named after it plus a stamp, and
+``ketlit reindex`` fills a new one while searches go on in the old one, then moves the alias
+over and deletes the old collection.
 """
 
 from __future__ import annotations
 
 import io
+import time
+import uuid
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -37,14 +43,19 @@ def configset_zip() -> bytes:
     return buf.getvalue()
 
 
-def collection_exists(client: SolrClient, name: str) -> bool:
+def _collections(client: SolrClient) -> list[str]:
+    answer = client.request("GET", "admin/collections", params={"action": "LIST", "wt": "json"})
+    return list(answer.get("collections", []))
+
+
+def _aliases(client: SolrClient) -> dict[str, list[str]]:
     answer = client.request("GET", "admin/collections",
-                            params={"action": "LIST", "wt": "json"})
-    if name in answer.get("collections", []):
-        return True
-    aliases = client.request("GET", "admin/collections",
-                             params={"action": "LISTALIASES", "wt": "json"})
-    return name in (aliases.get("aliases") or {})
+                            params={"action": "LISTALIASES", "wt": "json"})
+    return {k: v.split(",") for k, v in (answer.get("aliases") or {}).items()}
+
+
+def collection_exists(client: SolrClient, name: str) -> bool:
+    return name in _aliases(client) or name in _collections(client)
 
 
 def upload_configset(client: SolrClient) -> None:
@@ -54,19 +65,54 @@ def upload_configset(client: SolrClient) -> None:
                    data=configset_zip(), headers={"Content-Type": "application/octet-stream"})
 
 
-def create_collection(client: SolrClient, cfg: SolrSettings) -> None:
+def create_collection(client: SolrClient, cfg: SolrSettings) -> str:
+    """A new collection named after the configured one plus a stamp (its alias points at it
+    once it is filled: see :func:`point_alias`); its name is returned."""
     upload_configset(client)
+    real = f"{cfg.collection}_{time.strftime('%Y%m%d%H%M%S')}_{uuid.uuid4().hex[:4]}"
     client.request("GET", "admin/collections", params={
-        "action": "CREATE", "name": cfg.collection, "numShards": cfg.shards,
+        "action": "CREATE", "name": real, "numShards": cfg.shards,
         "replicationFactor": cfg.replicas, "collection.configName": CONFIGSET_NAME,
         "waitForFinalState": "true", "wt": "json"}, timeout_s=max(cfg.timeout_s, 180))
+    return real
 
 
-def delete_collection(client: SolrClient, cfg: SolrSettings) -> None:
-    if collection_exists(client, cfg.collection):
+def point_alias(client: SolrClient, cfg: SolrSettings, real: str) -> None:
+    """The configured name becomes an alias of ``real`` (searches move over at once); the
+    collections it named before are deleted. A collection of the configured name itself (made
+    by hand, or by another tool) is deleted first: an alias cannot share its name."""
+    old = [c for c in _aliases(client).get(cfg.collection, []) if c != real]
+    if cfg.collection in _collections(client):
+        _delete(client, cfg, cfg.collection)
+    client.request("GET", "admin/collections", params={
+        "action": "CREATEALIAS", "name": cfg.collection, "collections": real, "wt": "json"})
+    for name in old:
+        _delete(client, cfg, name)
+
+
+def make_collection(client: SolrClient, cfg: SolrSettings) -> None:
+    point_alias(client, cfg, create_collection(client, cfg))
+
+
+def _delete(client: SolrClient, cfg: SolrSettings, name: str) -> None:
+    client.request("GET", "admin/collections", params={"action": "DELETE", "name": name,
+                                                       "wt": "json"},
+                   timeout_s=max(cfg.timeout_s, 180))
+
+
+def delete_collection(client: SolrClient, cfg: SolrSettings, name: str | None = None) -> None:
+    """Delete the configured collection (its alias and what it points at), or ``name``."""
+    if name is not None:
+        _delete(client, cfg, name)
+        return
+    targets = _aliases(client).get(cfg.collection)
+    if targets is not None:
         client.request("GET", "admin/collections", params={
-            "action": "DELETE", "name": cfg.collection, "wt": "json"},
-            timeout_s=max(cfg.timeout_s, 180))
+            "action": "DELETEALIAS", "name": cfg.collection, "wt": "json"})
+        for target in targets:
+            _delete(client, cfg, target)
+    elif cfg.collection in _collections(client):
+        _delete(client, cfg, cfg.collection)
 
 
 def schema_name(client: SolrClient, collection: str) -> str | None:
@@ -85,7 +131,7 @@ def check_schema(client: SolrClient, cfg: SolrSettings) -> None:
     if name != SOLR_SCHEMA_NAME:
         raise IndexMissingError(
             f"the Solr collection {cfg.collection!r} was made with schema {name} but this ketlit "
-            f"needs {SOLR_SCHEMA_NAME}: run `ketlit reindex` (it recreates the collection from "
+            f"needs {SOLR_SCHEMA_NAME}: run `ketlit reindex` (it builds a new collection from "
             "the stored records)")
 
 
@@ -93,7 +139,7 @@ def ensure_collection(client: SolrClient, cfg: SolrSettings) -> bool:
     """Create the collection when missing (True if it was created); check its schema version."""
     created = False
     if not collection_exists(client, cfg.collection):
-        create_collection(client, cfg)
+        make_collection(client, cfg)
         created = True
     check_schema(client, cfg)
     return created
