@@ -108,3 +108,35 @@ def test_collection_of_another_schema_version_asks_for_reindex(
     finally:
         with SolrIndex(settings) as index:
             coll.delete_collection(index.client, settings.index.solr)
+
+
+def test_client_fails_over_to_the_next_url_and_remembers_it() -> None:
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from index.solr.client import SolrClient
+
+    class Answer(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            body = json.dumps({"responseHeader": {"status": 0}, "path": self.path}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Answer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        dead = "http://127.0.0.1:9/solr"
+        alive = f"http://127.0.0.1:{server.server_address[1]}/solr"
+        client = SolrClient([dead, alive], timeout_s=2)
+        assert client.request("GET", "c/select")["path"] == "/solr/c/select"
+        assert client.urls[client._first] == alive  # asked first from now on
+    finally:
+        server.shutdown()
+        server.server_close()
