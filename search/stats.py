@@ -79,12 +79,7 @@ def render_stats_text(data: dict[str, Any]) -> str:
     if data.get("years"):
         lines.append("")
         lines.append("by year (newest first):")
-        items = list(data["years"].items())
-        for y, n in items[:15]:
-            lines.append(f"  {y}  {n}")
-        if len(items) > 15:
-            rest = sum(n for _y, n in items[15:])
-            lines.append(f"  {items[-1][0]}-{items[15][0]}  {rest}")
+        lines.extend(text_histogram(data["years"]))
     if data.get("publication_types"):
         lines.append("")
         lines.append("by publication type:")
@@ -101,3 +96,21 @@ def render_stats_text(data: dict[str, Any]) -> str:
     else:
         lines.append("no harvest has run yet")
     return "\n".join(lines)
+
+
+def text_histogram(years: dict[str, int], rows: int = 15, width: int = 40) -> list[str]:
+    """``ketlit stats``'s per-year histogram: newest first, one line a year, bars of block
+    characters scaled to the commonest year, the count beside each; older years on one line."""
+    items = sorted(((int(y), n) for y, n in years.items() if str(y).isdigit()), reverse=True)
+    if not items:
+        return []
+    shown, rest = items[:rows], items[rows:]
+    peak = max(n for _y, n in shown)
+    count_w = max(len(f"{n:,}") for _y, n in items)
+    lines = []
+    for y, n in shown:
+        cells = max(1, round(width * n / peak)) if n else 0
+        lines.append(f"  {y}  {n:>{count_w},}  {'█' * cells}")
+    if rest:
+        lines.append(f"  {rest[-1][0]}-{rest[0][0]}  {sum(n for _y, n in rest):,} (earlier years)")
+    return lines

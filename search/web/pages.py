@@ -23,6 +23,7 @@ from index.article import Article
 from index.errors import IndexMissingError, KetlitError, NotFoundError
 from index.settings import Settings
 from index.store import RecordStore
+from search.web.charts import year_chart
 from search.web.params import PAGE_SIZES, SearchState, parse_pmids, parse_state
 
 router = APIRouter(include_in_schema=False)
@@ -213,6 +214,7 @@ def search_page(request: Request) -> Response:
             context["topic_facet"].append((t, t, facets.get("topic", {}).get(t, 0)))
     context["type_facet"] = _facet_list(facets.get("publication_type", {}), state.types, 12)
     years = facets.get("year", {})
+    context["year_chart"] = year_chart(years)
     context["year_facet"] = sorted(years.items(), key=lambda kv: kv[0], reverse=True)[:15]
     return _render(request, "search.html", context, status)
 

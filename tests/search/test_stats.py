@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -69,3 +70,12 @@ def test_last_runs_are_reported(tmp_path: Path, indexed_settings: Settings) -> N
     assert data["last_runs"]["ptsd"]["status"] == "ok"
     assert data["last_runs"]["ptsd"]["new"] == 3
     assert "ptsd: ok at" in render_stats_text(data)
+
+
+def test_stats_text_draws_a_year_histogram_with_counts(indexed_settings: Settings) -> None:
+    data = collect_stats(indexed_settings)
+    text = render_stats_text(data)
+    newest, n = next(iter(data["years"].items()))
+    assert re.search(rf"^  {newest}\s+{n:,}  █+$", text, re.M)
+    peak = max(list(data["years"].values())[:15])
+    assert re.search(rf"\s{peak:,}  {'█' * 40}$", text, re.M)

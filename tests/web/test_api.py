@@ -504,3 +504,15 @@ def test_ketlit_serve_on_a_taken_port_fails_in_one_line(web_config) -> None:
     assert proc.returncode != 0
     assert proc.stderr.strip().count("\n") == 0 and f"127.0.0.1:{port}" in proc.stderr
     assert "--port" in proc.stderr
+
+
+def test_search_page_draws_results_by_year_over_the_whole_result_set(client: TestClient) -> None:
+    data = search(client, q="cancer")
+    html = client.get("/", params={"q": "cancer", "topic": "ptsd"}).text
+    facet_years = search(client, q="cancer", topic="ptsd")["facets"]["year"]
+    bars = re.findall(r'data-year="(\d+)" data-count="(\d+)"', html)
+    assert bars and {y: int(n) for y, n in bars} == {y: n for y, n in facet_years.items() if n}
+    assert sum(int(n) for _y, n in bars) < data["total"]  # the filter applies to the chart too
+    y = bars[0][0]
+    assert f'href="/?q=cancer&amp;topic=ptsd&amp;from={y}&amp;to={y}"' in html
+    assert "<svg" in html and "http://" not in html.split("<svg", 1)[1].split("</svg>")[0]

@@ -248,3 +248,24 @@ def test_keyboard_labels_and_narrow_window(server: str, page) -> None:
     pg.reload()
     assert pg.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     _shot(pg, "narrow")
+
+
+def test_year_chart_bars_filter_that_year(server: str, page) -> None:
+    pg = page
+    pg.goto(server + "/?q=cancer")
+    chart = pg.locator("#year-chart svg")
+    assert chart.is_visible()
+    box = chart.bounding_box()
+    assert box and box["width"] > 150 and box["height"] > 40
+    bars = pg.locator("#year-chart a.year-bar")
+    assert bars.count() >= 3
+    counts = [int(c) for c in bars.evaluate_all("els => els.map(e => e.dataset.count)")]
+    assert sum(counts) == _count(pg)  # the whole result set, not the page
+    _shot(pg, "year-chart")
+    year = bars.nth(0).get_attribute("data-year")
+    expected = counts[0]
+    bars.nth(0).click()
+    pg.wait_for_url(re.compile(rf"from={year}&to={year}"))
+    assert _count(pg) == expected
+    assert pg.locator("#year-chart a.year-bar.is-selected").count() == 1
+    assert not pg.page_errors
