@@ -15,7 +15,7 @@ def test_bars_cover_the_range_scaled_to_the_peak() -> None:
     assert by_year[2020].height == HEIGHT - 2 and by_year[2020].y == 2
     assert by_year[2021].height == (HEIGHT - 2) / 2
     assert by_year[2021].x > by_year[2020].x > by_year[2018].x
-    assert all(0 <= b.x and b.x + b.width <= WIDTH for b in chart.bars)
+    assert all(b.x >= 0 and b.x + b.width <= WIDTH for b in chart.bars)
 
 
 def test_old_years_fold_into_the_first_bar_and_empty_draws_nothing() -> None:
