@@ -164,15 +164,7 @@ def make_snippet(text: str, terms: frozenset[str], width: int = SNIPPET_CHARS) -
         if len(seen) > best_n:
             best, best_n = a, len(seen)
     start = spans[best][0]
-    # Some context before the first match, starting at a word boundary.
-    lead = max(0, start - width // 5)
-    if lead > 0:
-        space = text.rfind(" ", 0, start - width // 5 + 1)
-        lead = space + 1 if space >= 0 and start - space < width // 2 else lead
-    end = min(len(text), lead + width)
-    if end < len(text):
-        space = text.rfind(" ", spans[best][1], end)
-        end = space if space > spans[best][1] else end
+    lead, end = snippet_window(text, start, spans[best][1], width)
     out = ["\u2026 " if lead > 0 else ""]
     pos = lead
     for a, b, _hit in spans:
@@ -185,6 +177,29 @@ def make_snippet(text: str, terms: frozenset[str], width: int = SNIPPET_CHARS) -
     if end < len(text):
         out.append(" \u2026")
     return "".join(out)
+
+
+def snippet_window(text: str, start: int, first_end: int, width: int) -> tuple[int, int]:
+    """[lead, end) around a match at [start, first_end): some context before it, about ``width``
+    characters in all, and both edges on word boundaries (a snippet never starts or ends inside
+    a word; when no space is near, the edge moves outward to the next one)."""
+    lead = max(0, start - width // 5)
+    if lead > 0:
+        space = max(text.rfind(" ", 0, lead + 1), text.rfind("\n", 0, lead + 1))
+        if space >= 0 and start - space < width // 2:
+            lead = space + 1
+        else:  # no space close before: start at the first word after lead (or the match itself)
+            nxt = text.find(" ", lead, start)
+            lead = nxt + 1 if nxt >= 0 else start
+    end = min(len(text), lead + width)
+    if end < len(text) and not text[end].isspace():
+        space = text.rfind(" ", first_end, end)
+        if space > first_end:
+            end = space
+        else:  # the match runs to the edge: finish the word it is in
+            nxt = text.find(" ", end)
+            end = nxt if nxt >= 0 else len(text)
+    return lead, end
 
 
 class Searcher:

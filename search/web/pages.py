@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -24,7 +24,7 @@ from index.errors import IndexMissingError, KetlitError, NotFoundError
 from index.settings import Settings
 from index.store import RecordStore
 from search.web.charts import year_chart
-from search.web.params import PAGE_SIZES, SearchState, parse_pmids, parse_state
+from search.web.params import PAGE_SIZES, parse_pmids, parse_state
 
 router = APIRouter(include_in_schema=False)
 
@@ -33,7 +33,6 @@ _PMID = re.compile(r"^[0-9]{1,10}$")
 EXPORT_LABELS = {"ris": "RIS (Zotero, EndNote, Mendeley)", "bibtex": "BibTeX",
                  "medline": "MEDLINE (.nbib)", "csl-json": "CSL-JSON", "csv": "CSV (spreadsheet)",
                  "text": "Text (Vancouver)"}
-NEW_LIMIT = 500
 
 
 @functools.cache
@@ -73,19 +72,32 @@ def authors_short(article: Article, n: int = 6) -> str:
 
 
 def citation(article: Article) -> str:
-    """'Journal. 2021 Sep;12(3):45-67.' as PubMed shows it."""
-    journal = (article.journal_iso or article.journal or article.book_title or "").rstrip(".")
+    """'J Abbr. 2021 Sep;12(3):45-67.' exactly as the text export (and PubMed) writes it, so an
+    ahead-of-print record reads '2019 Mar 28:1-14.' and never '2019 Mar 28;:1-14.'."""
+    from search.export.text import nlm_source
+
+    if article.journal_iso or article.journal:
+        return nlm_source(article)
     when_ = article.pub_date or (str(article.pub_year) if article.pub_year else "")
-    vol = article.volume or ""
-    if article.issue:
-        vol += f"({article.issue})"
-    if article.pages:
-        vol += f":{article.pages}"
-    parts = [p for p in (journal, when_) if p]
-    text = ". ".join(parts)
-    if vol:
-        text += f";{vol}" if when_ else f" {vol}"
+    text = ". ".join(p for p in ((article.book_title or "").rstrip("."), when_) if p)
     return text + "." if text else ""
+
+
+def affiliation_index(article: Article) -> tuple[list[str], list[list[int]]]:
+    """Each distinct affiliation once, in order of first mention, and for each author the
+    numbers (1-based) of theirs, as PubMed lists them under the author line."""
+    distinct: dict[str, int] = {}
+    per_author: list[list[int]] = []
+    for au in article.authors:
+        nums = []
+        for af in au.affiliations:
+            key = " ".join(af.split())
+            if key not in distinct:
+                distinct[key] = len(distinct) + 1
+            if distinct[key] not in nums:
+                nums.append(distinct[key])
+        per_author.append(nums)
+    return list(distinct), per_author
 
 
 def when(iso: str | None) -> str:
@@ -189,6 +201,10 @@ def search_page(request: Request) -> Response:
     context: dict[str, Any] = {"state": state, "notices": list(state.errors), "resp": None,
                                "hits": [], "facets": {}, "error": None}
     status = 400 if state.errors else 200
+    if not state.is_search:
+        from search.web.whatsnew import overview
+
+        context["overview"] = overview(request)
     if state.is_search:
         req = SearchRequest(query=state.q, match=state.match, sort=state.sort,
                             limit=state.limit, page=state.page, **state.filters())
@@ -231,30 +247,10 @@ def record_page(request: Request, pmid: str) -> Response:
         except KetlitError:
             similar = []
     back = state.query_string() if state.is_search else None
+    affiliations, author_affs = affiliation_index(article)
     return _render(request, "record.html", {"a": article, "similar": similar, "back": back,
-                                            "state": state})
-
-
-@router.get("/new", response_class=HTMLResponse)
-def new_page(request: Request) -> Response:
-    raw_since = (request.query_params.get("since") or "").strip()
-    topic = (request.query_params.get("topic") or "").strip() or None
-    notices = []
-    since: date | None = None
-    if raw_since:
-        try:
-            since = date.fromisoformat(raw_since)
-        except ValueError:
-            notices.append(f"since: expected a date as YYYY-MM-DD, got {raw_since[:40]!r}; "
-                           "showing what is new since the previous harvest")
-    with request.app.state.searcher.use() as searcher:
-        resp = searcher.new_records(since=since, topic=topic)
-    hits = _hits(resp)
-    total = resp.to_json(short=True)["total"]
-    return _render(request, "new.html", {
-        "hits": hits[:NEW_LIMIT], "total": total, "since": since, "topic": topic,
-        "notices": notices, "truncated": len(hits) > NEW_LIMIT,
-        "state": SearchState()}, 400 if notices else 200)
+                                            "state": state, "affiliations": affiliations,
+                                            "author_affs": author_affs})
 
 
 @router.get("/export")

@@ -478,3 +478,24 @@ def test_a_phrase_never_runs_from_a_title_into_its_abstract(tmp_path: Path) -> N
         # Even with a slop, the gap between parts is not bridged.
         assert "1" not in pmids(se.search(SearchRequest(query='"major depression"~20')))
         assert pmids(se.search(SearchRequest(query='"major depression"[ti]'))) == ["2"]
+
+
+def test_snippets_start_and_end_on_word_boundaries() -> None:
+    import html as html_mod
+    import random
+
+    from search.searcher import make_snippet
+
+    rng = random.Random(7)
+    words = ["ketamine", "depression", "esketamine", "placebo-controlled", "trial", "of",
+             "antidepressant", "response", "in", "patients", "Supercalifragilisticexpialidocious"
+             * 3, "the", "and"]
+    for _ in range(300):
+        text = " ".join(rng.choice(words) for _ in range(rng.randint(5, 120)))
+        snip = make_snippet(text, frozenset({"ketamin", "depress"}), width=rng.choice([60, 120]))
+        plain = html_mod.unescape(snip.replace("<mark>", "").replace("</mark>", ""))
+        body = plain.removeprefix("\u2026 ").removesuffix(" \u2026")
+        at = text.find(body)
+        assert at >= 0, (text, snip)
+        assert at == 0 or text[at - 1] == " ", snip
+        assert at + len(body) == len(text) or text[at + len(body)] == " ", snip

@@ -103,7 +103,7 @@ def _shot(pg, name: str) -> None:
 
 def _count(pg) -> int:
     text = pg.locator("#result-count").inner_text()
-    m = re.search(r"([\d,]+) records?", text)
+    m = re.search(r"([\d,]+) (?:new )?records?", text)
     assert m, text
     return int(m.group(1).replace(",", ""))
 
@@ -268,4 +268,43 @@ def test_year_chart_bars_filter_that_year(server: str, page) -> None:
     pg.wait_for_url(re.compile(rf"from={year}&to={year}"))
     assert _count(pg) == expected
     assert pg.locator("#year-chart a.year-bar.is-selected").count() == 1
+    assert not pg.page_errors
+
+
+def test_home_overview_new_pages_and_export_all(server: str, page, tmp_path: Path) -> None:
+    pg = page
+    pg.goto(server + "/")
+    table = pg.locator("#topic-table")
+    assert table.is_visible() and table.locator("tbody tr").count() == 3
+    assert pg.locator("#newest li").count() == 8
+    _shot(pg, "home")
+    pg.get_by_role("link", name="New since the last harvest").click()
+    pg.wait_for_url(re.compile(r"/new$"))
+    total = _count(pg)
+    assert total > 300 and pg.locator("ol.hits > li").count() == 20
+    first = pg.locator("ol.hits h3").all_inner_texts()
+    pg.get_by_role("link", name="Next page").click()
+    pg.wait_for_url(re.compile(r"/new\?page=2"))
+    assert pg.locator("ol.hits").get_attribute("start") == "21"
+    assert not set(first) & set(pg.locator("ol.hits h3").all_inner_texts())
+    _shot(pg, "new-page-2")
+    pg.get_by_label("Export format").select_option("ris")
+    with pg.expect_download() as info:
+        pg.get_by_role("button", name=re.compile(r"Export all")).click()
+    target = tmp_path / info.value.suggested_filename
+    info.value.save_as(target)
+    assert len(rispy.loads(target.read_text(encoding="utf-8"))) == total
+    assert not pg.page_errors
+
+
+def test_record_page_numbers_affiliations_and_uses_the_width(server: str, page) -> None:
+    pg = page
+    pg.goto(server + f"/records/{XSS_PMID}")
+    assert pg.locator("#affiliations li").count() == 1
+    assert pg.locator("#authors sup a").first.inner_text() == "1"
+    article = pg.locator("article.record").bounding_box()
+    similar = pg.locator("section.similar").bounding_box()
+    assert article and similar and similar["x"] > article["x"] + article["width"] - 1  # beside
+    assert article["width"] + similar["width"] > 1000
+    _shot(pg, "record-wide")
     assert not pg.page_errors
