@@ -298,6 +298,7 @@ def _article(rec: Any, lines: list[str]) -> Article:
         revised_date=_iso(_text(rec.get("LR"))),
         status=_text(rec.get("STAT")),
         vernacular_title=_text(rec.get("TT")),
+        secondary_ids=list(dict.fromkeys(_list(rec.get("SI")))),
         other_abstracts=[(other_langs[i] if i < len(other_langs) else None, t)
                          for i, t in enumerate(other)],
         record_type="book" if is_book else "article",

@@ -361,6 +361,7 @@ def _article(rec: etree._Element, name: str) -> Article:
         status=mc.get("Status"),
         vernacular_title=vernacular,
         other_abstracts=_other_abstracts(mck.get("OtherAbstract", ())),
+        secondary_ids=_secondary_ids(_one(ak, "DataBankList")),
     )
 
 
@@ -614,6 +615,20 @@ def _history_date(history: etree._Element | None, status: str) -> str | None:
         if d.get("PubStatus") == status:
             return _iso_date(d)
     return None
+
+
+def _secondary_ids(databanks: etree._Element | None) -> list[str]:
+    """DataBankList as "Bank/Accession" (PubMed's SI field), in the record's order."""
+    if databanks is None:
+        return []
+    out: list[str] = []
+    for bank in databanks.iter("DataBank"):
+        name = _t(bank.find("DataBankName"))
+        for acc in bank.iter("AccessionNumber"):
+            number = _t(acc)
+            if number:
+                out.append(f"{name}/{number}" if name else number)
+    return list(dict.fromkeys(out))
 
 
 def _pub_date(pubdate: etree._Element | None) -> tuple[int | None, str | None]:

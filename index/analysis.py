@@ -26,8 +26,9 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
-from whoosh.analysis import Token, Tokenizer
+from whoosh.analysis import RegexTokenizer, Token, Tokenizer
 from whoosh.lang import porter2
 
 # A small English stop list: function words only. Negations and quantity words ("no", "not",
@@ -359,3 +360,9 @@ PROTECTED = frozenset({"aids", "sars", "mers", "ards", "gaps", "sops", "ms", "ro
 
 def biomed_analyzer(stem: bool = True) -> BiomedTokenizer:
     return BiomedTokenizer(stem=stem, protected=PROTECTED)
+
+
+def keys_analyzer() -> Any:
+    """The analyzer of fields whose terms are whole values joined by "\\x1e" (index.schema's
+    ``words`` and ``keys``): each value one term, as written (values are folded beforehand)."""
+    return RegexTokenizer(r"[^\x1e]+")

@@ -78,6 +78,9 @@ class Article:
     isbn: str | None = None
     editors: list[Author] = field(default_factory=list)
     bookaccession: str | None = None  # NBK id of a PubmedBookArticle
+    # DataBankList as PubMed's MEDLINE SI field writes it: "ClinicalTrials.gov/NCT01234567"
+    # (searched by [si]; trial registry ids for the evidence annotations).
+    secondary_ids: list[str] = field(default_factory=list)
 
     # -- serialisation: the record store keeps articles as JSON -----------------------------------
 
@@ -144,7 +147,7 @@ class Article:
 
 _FIELD_NAMES = tuple(f.name for f in dataclasses.fields(Article))
 _LIST_FIELDS = ("languages", "publication_types", "keywords", "chemicals", "retraction_pmids",
-                "concern_pmids", "erratum_pmids")
+                "concern_pmids", "erratum_pmids", "secondary_ids")
 
 
 def _author_dict(a: Author) -> dict[str, Any]:

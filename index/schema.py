@@ -15,6 +15,16 @@ Field roles:
 - facets: a per-document column "year|topic,topic|Type;Type" read to count facets without
   touching stored fields.
 - spell: unstemmed words of titles, keywords and MeSH for "did you mean".
+- words: the unstemmed words of each part, as "t:word" (title), "a:" (abstract), "k:"
+  (keywords and chemicals), "m:" (MeSH), for truncation (``word*`` matches words that begin with
+  the letters typed, whatever they stem to); frequencies only, no positions.
+- keys: whole values matched exactly or by prefix, one term each, namespaced: "mh:" MeSH
+  descriptor, "mj:" a descriptor that is a major topic (its own or a qualifier's MajorTopicYN),
+  "sh:" qualifier, "mq:" descriptor/qualifier, "au:" author as "last initials" (or a group
+  name), "ta:" journal title and abbreviation, "is:" ISSN, "si:" secondary source id (bank/accession
+  and accession), "doi:", "sb:" PubMed subsets (free full text, medline, ...).
+- pdate, edate: the publication date (PubDate, its first day when only the year or month is
+  given) and the Entrez date as YYYYMMDD, for [dp] and [edat]/[crdt] date ranges.
 
 Indexing speed: the text fields are AnalysedText, which also takes postings computed beforehand
 (article_to_document(..., analysed=True)). Each part of a record (title, abstract, keywords, MeSH)
@@ -36,12 +46,22 @@ from typing import Any
 from whoosh import columns, fields, formats
 from whoosh.system import pack_uint
 
-from index.analysis import BiomedTokenizer, biomed_analyzer, index_tokens
+from index.analysis import BiomedTokenizer, biomed_analyzer, index_tokens, keys_analyzer
 from index.article import Article
+from index.pubtypes import canonical_pubtype
+from index.record_keys import (
+    KEY_SEP,
+    WORD_PARTS,
+    article_keys,
+    entrez_date_key,
+    pub_date_key,
+)
 
 # 5: the parts of ``text`` lie TEXT_PART_GAP positions apart (phrases matched across the end
 # of a title and the start of its abstract).
-SCHEMA_VERSION = 5
+# 6: words (unstemmed, for truncation), keys (whole values for [mh], [majr], [au], [si], ...),
+# pdate/edate (full-date ranges); publication types in facets in PubMed's one spelling.
+SCHEMA_VERSION = 6
 
 # Positions left empty between the parts (title, abstract, keywords, MeSH) of the ``text``
 # field: a phrase, even with a slop ("..."~N) below this, cannot reach from one into the next.
@@ -91,6 +111,10 @@ def build_schema() -> fields.Schema:
         retracted=fields.BOOLEAN(),
         facets=fields.COLUMN(columns.RefBytesColumn()),
         spell=AnalysedText(analyzer=names, phrase=False),
+        words=AnalysedText(analyzer=keys_analyzer(), phrase=False),
+        keys=AnalysedText(analyzer=keys_analyzer(), phrase=False),
+        pdate=fields.NUMERIC(int, bits=32, sortable=True, signed=False),
+        edate=fields.NUMERIC(int, bits=32, sortable=True, signed=False),
     )
 
 
@@ -111,8 +135,8 @@ def sort_date(article: Article) -> int:
 
 def facet_key(article: Article) -> str:
     year = str(article.pub_year) if article.pub_year else ""
-    return FACET_SEP.join((year, ",".join(sorted(article.topics)),
-                           LIST_SEP.join(article.publication_types)))
+    types = dict.fromkeys(canonical_pubtype(t) for t in article.publication_types)
+    return FACET_SEP.join((year, ",".join(sorted(article.topics)), LIST_SEP.join(types)))
 
 
 def parse_facet_key(key: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
@@ -127,7 +151,8 @@ def accepts_analysed(schema: fields.Schema) -> bool:
     return all(isinstance(schema[name], AnalysedText) for name in ANALYSED_FIELDS)
 
 
-ANALYSED_FIELDS = ("title", "abstract", "mesh", "keywords", "text", "author", "journal", "spell")
+ANALYSED_FIELDS = ("title", "abstract", "mesh", "keywords", "text", "author", "journal", "spell",
+                   "words", "keys")
 
 
 @dataclass(frozen=True)
@@ -209,6 +234,10 @@ def article_to_document(article: Article, analysed: bool = False,
         # " . " like text: no token (a p-value) can span two parts, so the parts' tokens are
         # exactly the whole string's (what the PreAnalysed path relies on).
         "spell": " . ".join(x for x in (title, keywords, mesh) if x),
+        "words": KEY_SEP.join(_part_words(title, abstract, keywords, mesh)),
+        "keys": KEY_SEP.join(article_keys(article)),
+        "pdate": pub_date_key(article),
+        "edate": entrez_date_key(article),
     }
     if article.pub_year is not None:
         doc["year"] = article.pub_year
@@ -217,7 +246,25 @@ def article_to_document(article: Article, analysed: bool = False,
             doc.update(analysis.fields)
         else:
             doc.update(_analysed_fields(*sources))
+        doc["keys"] = _frequency_postings(doc["keys"].split(KEY_SEP) if doc["keys"] else [])
     return doc
+
+
+def _part_words(title: str, abstract: str, keywords: str, mesh: str) -> list[str]:
+    """The ``words`` terms of a record as a token list (one per occurrence), for the string path."""
+    out: list[str] = []
+    for ns, value in zip(WORD_PARTS.values(), (title, abstract, keywords, mesh), strict=True):
+        out.extend(f"{ns}:{w}" for w in index_tokens(value)[0])
+    return out
+
+
+def _frequency_postings(terms: list[str]) -> PreAnalysed:
+    """Postings of a frequency-only field (no positions) for a list of term occurrences."""
+    counts: dict[str, int] = {}
+    for t in terms:
+        counts[t] = counts.get(t, 0) + 1
+    return PreAnalysed((w.encode("utf-8"), n, _FLOAT[n] if n < 256 else float(n), pack_uint(n))
+                       for w, n in sorted(counts.items()))
 
 
 # -- PreAnalysed postings, identical to what Whoosh's Positions/Frequency formats make -------------
@@ -275,10 +322,13 @@ def _analysed_fields(title: str, abstract: str, keywords: str, mesh: str, author
     out: dict[str, PreAnalysed] = {}
     text: dict[str, list[int]] = {}
     spell: dict[str, int] = {}
+    part_words: list[str] = []
     offset = 0
     for name, value in (("title", title), ("abstract", abstract), ("keywords", keywords),
                         ("mesh", mesh)):
         words, stems, poses, npos = index_tokens(value)
+        ns = WORD_PARTS[name]
+        part_words.extend(f"{ns}:{w}" for w in words)
         if name != "abstract":
             for word in words:
                 spell[word] = spell.get(word, 0) + 1
@@ -288,6 +338,7 @@ def _analysed_fields(title: str, abstract: str, keywords: str, mesh: str, author
         _table(stems, poses, offset, text)
         offset += npos + TEXT_PART_GAP
     out["text"] = _positions_postings(text)
+    out["words"] = _frequency_postings(part_words)
     out["spell"] = PreAnalysed((w.encode("utf-8"), n, _FLOAT[n] if n < 256 else float(n),
                                 pack_uint(n)) for w, n in spell.items())
     for name, value in (("author", author), ("journal", journal)):

@@ -37,6 +37,7 @@ from index import whoosh_buffers
 whoosh_buffers.install()  # readers slice Whoosh's mapped files instead of copying them
 
 MAX_EXPANSIONS = 600  # PubMed's own cap on truncated-term variants
+NUMERIC_COLUMNS = frozenset({"year", "date", "pdate", "edate"})  # ranges read from columns
 MAX_CACHED_TERMS = 48  # position tables kept per snapshot (LRU)
 MAX_CACHED_KEYS = 12_000_000  # ... and at most this many positions in all (96 MB)
 MAX_STASHED_POSTINGS = 300_000  # raw blocks of the terms read last, for their phrases (~20 MB)
@@ -382,8 +383,12 @@ class Evaluator:
         self.a = arrays
         self.k1 = k1
         self.b = b
+        # Truncations cut at MAX_EXPANSIONS during the last run(), as (field, prefix), so the
+        # searcher can say so instead of silently returning fewer records.
+        self.truncated: list[tuple[str, str]] = []
 
     def run(self, q: wq.Query) -> tuple[np.ndarray, np.ndarray]:
+        self.truncated = []
         mask, score = self._eval(q)
         mask = mask & self.a.live
         return mask, np.where(mask, score, np.float32(0))
@@ -427,7 +432,7 @@ class Evaluator:
             return np.ones(n, dtype=bool), np.zeros(n, dtype=np.float32)
         if isinstance(q, wq.Phrase):
             return self._phrase(q)
-        if isinstance(q, wq.NumericRange) and q.fieldname in ("year", "date"):
+        if isinstance(q, wq.NumericRange) and q.fieldname in NUMERIC_COLUMNS:
             col = self.a.numeric_column(q.fieldname)
             mask = col > 0
             if q.start is not None:
@@ -497,6 +502,7 @@ class Evaluator:
         field = q.fieldname
         for count, btext in enumerate(q._btexts(self.a.reader)):
             if count >= MAX_EXPANSIONS:
+                self.truncated.append((field, str(getattr(q, "text", ""))))
                 break
             m, s = self._term(field, btext, q.boost)
             mask |= m

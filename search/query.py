@@ -28,6 +28,8 @@ from whoosh import query as wq
 
 from index.analysis import PROTECTED, fold, query_variants
 from index.errors import QueryError
+from index.pubtypes import is_pubmed_type
+from index.record_keys import WORD_PARTS, key_text
 from search.vocabulary import Vocabulary, key_of, load_vocabulary
 
 # Default fields and their weights when a term has no tag: the whole record text, plus a title
@@ -55,6 +57,8 @@ TAGS: dict[str, tuple[str, ...] | None] = {
     "lastau": ("author",), "fau": ("author",), "full author name": ("author",),
     "mh": ("mesh",), "mesh": ("mesh",), "mesh terms": ("mesh",), "majr": ("mesh",),
     "mesh major topic": ("mesh",), "sh": ("mesh",), "subheading": ("mesh",),
+    "mh:noexp": ("mesh",), "mesh:noexp": ("mesh",), "majr:noexp": ("mesh",),
+    "mesh terms:noexp": ("mesh",), "mesh major topic:noexp": ("mesh",),
     "ot": ("keywords",), "kw": ("keywords",), "keyword": ("keywords",), "other term": ("keywords",),
     "nm": ("keywords",), "substance name": ("keywords",), "rn": ("keywords",),
     "tw": ("title", "abstract", "mesh", "keywords"), "text word": ("title", "abstract", "mesh", "keywords"),
@@ -64,8 +68,43 @@ TAGS: dict[str, tuple[str, ...] | None] = {
     "la": ("lang",), "language": ("lang",), "lang": ("lang",),
     "dp": ("year",), "pdat": ("year",), "date - publication": ("year",),
     "publication date": ("year",), "edat": ("year",), "crdt": ("year",),
+    "date - entrez": ("year",), "date - create": ("year",),
     "pmid": ("pmid",), "uid": ("pmid",),
+    "si": ("keys",), "secondary source id": ("keys",), "doi": ("keys",), "lid": ("keys",),
+    "aid": ("keys",), "is": ("keys",), "issn": ("keys",),
+    "sb": ("keys",), "subset": ("keys",), "filter": ("keys",),
 }
+
+# Tags whose term is one whole value of the record (a heading, a journal, an id), looked up in the
+# index's ``keys`` field under a namespace (index.schema). A run of words before one of these
+# tags is one value, quoted or not, as in PubMed: Depressive Disorder[mh].
+KEY_TAGS: dict[str, str] = {
+    "mh": "mh", "mesh": "mh", "mesh terms": "mh", "mh:noexp": "mh", "mesh:noexp": "mh",
+    "mesh terms:noexp": "mh",
+    "majr": "mj", "mesh major topic": "mj", "majr:noexp": "mj", "mesh major topic:noexp": "mj",
+    "sh": "sh", "subheading": "sh",
+    "ta": "ta", "journal": "ta", "jour": "ta",
+    "si": "si", "secondary source id": "si",
+    "doi": "doi", "lid": "doi", "aid": "doi",
+    "is": "is", "issn": "is",
+    "sb": "sb", "subset": "sb", "filter": "sb",
+}
+# Date tags: which of the index's dates each searches (README, "Dates").
+ENTREZ_DATE_TAGS = frozenset({"edat", "crdt", "date - entrez", "date - create"})
+
+# PubMed's subsets and filter words ([sb], [filter]) that ketlit can tell from a record, with
+# PubMed's aliases; a bare "hasabstract" is one too.
+SUBSETS: dict[str, str] = {
+    "free full text": "free full text", "ffrft": "free full text",
+    "full text": "full text", "fft": "full text",
+    "hasabstract": "hasabstract", "has abstract": "hasabstract", "fha": "hasabstract",
+    "medline": "medline", "pubmednotmedline": "pubmednotmedline", "publisher": "publisher",
+    "retracted": "retracted", "retracted publication": "retracted",
+}
+FILTER_WORDS = frozenset({"hasabstract"})  # understood without a tag, as in PubMed
+# Name particles kept with an author's surname before the initials: van den Heuvel OA[au].
+_NAME_PARTICLES = frozenset({"van", "von", "der", "den", "de", "da", "di", "del", "della", "dos",
+                             "du", "la", "le", "ter", "ten", "mac", "st", "al", "el", "bin"})
 
 # Whoosh-style ``field:`` prefixes -> fields.
 FIELDS: dict[str, tuple[str, ...]] = {
@@ -295,7 +334,11 @@ class Parser:
                 if self.peek().kind in ("EOF", "RP", "OR", "AND"):
                     raise _err(self.query, nt.pos, f"{nt.text} has nothing on its right")
                 negated = not negated
-            items.extend((negated, node) for node in self.parse_unit())
+            nodes = self.parse_unit()
+            if self.peek().kind == "WORD" and self.peek().text == ":" and nodes \
+                    and _is_date_node(nodes[-1]):
+                nodes[-1] = self.date_range(nodes[-1])
+            items.extend((negated, node) for node in nodes)
         op = "and" if self.implicit == "and" or explicit_and else "or"
         if len(items) == 1 and not items[0][0]:
             return items[0][1]
@@ -336,7 +379,7 @@ class Parser:
                 raise _err(self.query, t.pos, f"field '{t.text}:' has nothing after it")
             nodes = self.parse_unit()
             for node in nodes:
-                _apply_fields(node, fields, t.text)
+                _apply_fields(node, fields, t.text + ":")
             return nodes
         if t.kind == "TAG":
             raise _err(self.query, t.pos, f"field tag [{t.text}] has no term before it")
@@ -348,7 +391,7 @@ class Parser:
                 words = self.toks[self.i:j]
                 self.i = j
                 fields, tag = self.tag_fields(self.take())
-                n = self.tag_span(words, fields)
+                n = self.tag_span(words, fields, tag)
                 plain: list[Node] = [TermNode(w.pos, w.text) for w in words[:-n]]
                 tagged = words[-n:]
                 if n == 1:
@@ -359,13 +402,35 @@ class Parser:
             return [TermNode(t.pos, t.text)]
         raise _err(self.query, t.pos, f"unexpected {t.text!r}")
 
-    def tag_span(self, words: list[Tok], fields: tuple[str, ...] | None) -> int:
+    def date_range(self, left: Node) -> Node:
+        """PubMed's quoted range, "2023/01/01"[dp] : "2023/12/31"[dp], as 2023/01/01:2023/12/31."""
+        colon = self.take()
+        right = self.parse_unit() if self.peek().kind in ("WORD", "PHRASE") else []
+        if len(right) != 1 or not _is_date_node(right[0]):
+            raise _err(self.query, colon.pos, "a date range needs a date on each side of ':'")
+        assert isinstance(left, TermNode | PhraseNode)
+        other = right[0]
+        assert isinstance(other, TermNode | PhraseNode)
+        tag = left.tag or other.tag
+        if tag is None or (left.tag and other.tag and TAGS[left.tag] != TAGS[other.tag]):
+            raise _err(self.query, colon.pos,
+                       "a date range needs one date tag, such as [dp], on its dates")
+        return TermNode(left.pos, f"{left.text.strip()}:{other.text.strip()}", TAGS[tag], tag)
+
+    def tag_span(self, words: list[Tok], fields: tuple[str, ...] | None, tag: str) -> int:
         """How many of the words right before a tag it applies to (PubMed-like).
 
+        Tags of whole values ([mh], [majr], [sh], [ta], [si], [doi], [sb]: KEY_TAGS) take the whole
+        run, as PubMed reads a tagged multi-word term as one term ("Depressive Disorder[mh]");
         [pt]: the longest run that names a publication type ("ketamine randomized controlled
-        trial[pt]"); [au]: a name and its initials ("Zarate CA[au]"); [ta]: the whole run (journal
-        titles); [la] and text fields: the last word (quote a phrase: "major depression"[tiab]).
+        trial[pt]"), else the whole run; [au]: a surname with its particles and initials
+        ("van den Heuvel OA[au]"), else the last word; [la]: a language name of two words or
+        the last word; text fields: the last word (quote a phrase: "major depression"[tiab]).
         """
+        if tag in KEY_TAGS:
+            return len(words)
+        if fields == ("year",) and len(words) >= 3 and words[-2].text == ":":
+            return 3  # 2023/01/01 : 2023/12/31[dp]
         if fields == ("pubtype",):
             for n in range(len(words), 0, -1):
                 name = " ".join(w.text for w in words[-n:])
@@ -373,17 +438,22 @@ class Parser:
                     return n
             return len(words)
         if fields == ("author",):
-            last = words[-1].text
-            return 2 if len(words) > 1 and last.isupper() and len(last) <= 3 else 1
-        if fields == ("journal",):
-            return len(words)
+            if len(words) > 1 and _looks_like_initials(words[-1].text):
+                n = 2
+                while n < len(words) and words[-n - 1].text.lower() in _NAME_PARTICLES:
+                    n += 1
+                return n
+            return 1
+        if fields == ("lang",) and len(words) > 1:
+            two = " ".join(w.text for w in words[-2:])
+            return 2 if self.vocab.language(two) != two.lower() else 1
         return 1
 
     def tag_fields(self, tag: Tok) -> tuple[tuple[str, ...] | None, str]:
         name = " ".join(tag.text.lower().split())
         if name not in TAGS:
-            known = "tiab, ti, ab, au, mh, pt, dp, ta, la, tw, ot, all"
-            raise _err(self.query, tag.pos, f"unknown field tag [{tag.text}] (known: {known})")
+            raise _err(self.query, tag.pos,
+                       f"unknown field tag [{tag.text}] (known: {', '.join(known_tags())})")
         return TAGS[name], name
 
 
@@ -561,6 +631,12 @@ class QueryBuilder:
 
     def _term(self, node: TermNode, ctx: _Ctx, negated: bool) -> wq.Query | None:
         fields = node.fields
+        if node.tag in KEY_TAGS:
+            return self._key(node, ctx)
+        if node.tag in AUTHOR_TAGS and _author_key(node.text):
+            return wq.Prefix("keys", "au:" + key_text(node.text))
+        if node.tag is None and fields is None and fold(node.text) in FILTER_WORDS:
+            return wq.Term("keys", "sb:" + SUBSETS[fold(node.text)])
         if fields and fields[0] in KEYWORD_FIELDS:
             return self._keyword(node.text, node, ctx)
         if _is_wild(node.text):
@@ -587,6 +663,10 @@ class QueryBuilder:
 
     def _phrase(self, node: PhraseNode, ctx: _Ctx, negated: bool) -> wq.Query | None:
         fields = node.fields
+        if node.tag in KEY_TAGS:
+            return self._key(node, ctx)
+        if node.tag in AUTHOR_TAGS and _author_key(node.text):
+            return wq.Prefix("keys", "au:" + key_text(node.text))
         if fields and fields[0] in KEYWORD_FIELDS:
             return self._keyword(node.text, node, ctx)
         groups = query_variants(node.text, PROTECTED, stem=_stemmed(fields))
@@ -617,29 +697,67 @@ class QueryBuilder:
         return _or_unique(alts)
 
     def _wild(self, node: TermNode, ctx: _Ctx, negated: bool) -> wq.Query:
+        """Truncation: every word that begins with the letters typed, matched against the
+        unstemmed words of each field the tag covers (index.schema ``words``), so that
+        ``functional*`` finds "functional" and "functionality" although they stem to
+        "function". PubMed's limits: MIN_PREFIX letters, MAX_EXPANSIONS variants (the engine
+        reports a cut)."""
         text = fold(node.text)
         first = min(i for i, c in enumerate(text) if c in "*?")
-        if len(re.sub(r"[^0-9a-z]", "", text[:first])) < 3:
+        if len(re.sub(r"[^0-9a-z]", "", text[:first])) < MIN_PREFIX:
             raise _err(ctx.query, node.pos + first,
-                       "truncation needs at least 3 letters before '*' or '?'")
+                       f"truncation needs at least {MIN_PREFIX} letters before '*' or '?'")
         stem = re.sub(r"[^0-9a-z*?]", "", text)
         if not negated:
             ctx.wild.append(stem)
             ctx.raw.append(node.text)
         qs: list[wq.Query] = []
         for f, w in self._fields(node.fields).items():
-            if stem.endswith("*") and "*" not in stem[:-1] and "?" not in stem:
-                qs.append(wq.Prefix(f, stem[:-1], boost=w))
-            else:
-                qs.append(wq.Wildcard(f, stem, boost=w))
+            for fname, pattern in _unstemmed(f, stem):
+                if pattern.endswith("*") and "*" not in pattern[:-1] and "?" not in pattern:
+                    qs.append(wq.Prefix(fname, pattern[:-1], boost=w))
+                else:
+                    qs.append(wq.Wildcard(fname, pattern, boost=w))
         return qs[0] if len(qs) == 1 else wq.Or(qs)
+
+    def _key(self, node: TermNode | PhraseNode, ctx: _Ctx) -> wq.Query:
+        """A tagged whole value (KEY_TAGS): one term of the index's ``keys`` field."""
+        assert node.tag is not None
+        ns = KEY_TAGS[node.tag]
+        value = " ".join(node.text.split())
+        if ns == "sb":
+            subset = SUBSETS.get(fold(value))
+            if subset is None:
+                known = ", ".join(sorted(set(SUBSETS)))
+                raise _err(ctx.query, node.pos,
+                           f"unknown subset or filter {value!r}[{node.tag}] (known: {known})")
+            return wq.Term("keys", "sb:" + subset)
+        if ns == "ta":
+            if _ISSN_RE.match(value):
+                ns = "is"
+            else:
+                value = value.replace(".", " ")
+        text = key_text(value)
+        if ns in ("mh", "mj") and "/" in text:
+            # Descriptor/qualifier, as PubMed writes it: ketamine/therapeutic use[mh].
+            ns = "mq"
+        if text.endswith("*"):
+            head = text.rstrip("*").rstrip()
+            if len(re.sub(r"[^0-9a-z]", "", head)) < MIN_PREFIX:
+                raise _err(ctx.query, node.pos,
+                           f"truncation needs at least {MIN_PREFIX} letters before '*'")
+            return wq.Prefix("keys", f"{ns}:{head}")
+        if not text:
+            raise _err(ctx.query, node.pos, f"[{node.tag}] has nothing before it")
+        return wq.Term("keys", f"{ns}:{text}")
 
     def _keyword(self, text: str, node: Node, ctx: _Ctx) -> wq.Query:
         assert isinstance(node, TermNode | PhraseNode)
         fname = (node.fields or ("text",))[0]
         value = " ".join(text.split())
         if fname == "year":
-            return year_query(value, lambda msg: _err(ctx.query, node.pos, msg))
+            return year_query(value, lambda msg: _err(ctx.query, node.pos, msg),
+                              entrez=node.tag in ENTREZ_DATE_TAGS)
         if fname == "pubtype":
             return pubtype_query(self.vocab, [value])
         if fname == "lang":
@@ -661,31 +779,51 @@ class _Ctx:
     only_stops: bool = False
 
 
-# PubMed's publication types (lower case), for telling "ketamine review[pt]" apart.
-PUBMED_TYPES = frozenset(t.lower() for t in """
-Adaptive Clinical Trial|Address|Autobiography|Bibliography|Biography|Case Reports|Classical Article|
-Clinical Conference|Clinical Study|Clinical Trial|Clinical Trial Protocol|Clinical Trial, Phase I|
-Clinical Trial, Phase II|Clinical Trial, Phase III|Clinical Trial, Phase IV|Clinical Trial, Veterinary|
-Comment|Comparative Study|Congress|Consensus Development Conference|Controlled Clinical Trial|
-Corrected and Republished Article|Dataset|Duplicate Publication|Editorial|English Abstract|
-Equivalence Trial|Evaluation Study|Expression of Concern|Festschrift|Guideline|Historical Article|
-Interview|Introductory Journal Article|Journal Article|Lecture|Letter|Meta-Analysis|Multicenter Study|
-News|Newspaper Article|Observational Study|Overall|Patient Education Handout|Personal Narrative|
-Portrait|Practice Guideline|Pragmatic Clinical Trial|Preprint|Published Erratum|
-Randomized Controlled Trial|Randomized Controlled Trial, Veterinary|Research Support, N.I.H., Extramural|
-Research Support, N.I.H., Intramural|Research Support, Non-U.S. Gov't|Research Support, U.S. Gov't, Non-P.H.S.|
-Research Support, U.S. Gov't, P.H.S.|Retracted Publication|Retraction of Publication|Review|
-Scientific Integrity Review|Systematic Review|Technical Report|Twin Study|Validation Study|
-Video-Audio Media|Webcast""".replace("\n", "").split("|"))
-
-
 def _is_publication_type(vocab: Vocabulary, name: str) -> bool:
     folded = " ".join(name.lower().split())
-    return folded in PUBMED_TYPES or folded in vocab.publication_types
+    return is_pubmed_type(folded) or folded in vocab.publication_types
 
 
 def _stemmed(fields: tuple[str, ...] | None) -> bool:
     return not (fields and set(fields) <= UNSTEMMED_FIELDS)
+
+
+AUTHOR_TAGS = frozenset({"au", "author", "auth", "1au", "lastau", "fau", "full author name"})
+MIN_PREFIX = 3  # letters before '*' (PubMed's own minimum)
+_ISSN_RE = re.compile(r"^\d{4}-\d{3}[\dXx]$")
+
+
+def known_tags() -> list[str]:
+    """The field tags the parser accepts, short forms (for error messages and docs)."""
+    return sorted(t for t in TAGS if " " not in t and "/" not in t)
+
+
+_DATE_TEXT = re.compile(r"^\s*\d{4}(?:[/-]\d{1,2}){0,2}\s*$")
+
+
+def _is_date_node(node: Node) -> bool:
+    return (isinstance(node, TermNode | PhraseNode) and bool(_DATE_TEXT.match(node.text))
+            and node.fields in (None, ("year",)))
+
+
+def _looks_like_initials(word: str) -> bool:
+    return word.isalpha() and len(word) <= 3 and (word.isupper() or len(word) <= 2)
+
+
+def _author_key(text: str) -> bool:
+    """An author written as a surname and initials ("Krystal J"): matched as PubMed does, the
+    initials as a prefix of the record's ("Krystal JH"), against whole author names."""
+    words = text.split()
+    return len(words) >= 2 and _looks_like_initials(words[-1].rstrip("*"))
+
+
+def _unstemmed(field: str, pattern: str) -> list[tuple[str, str]]:
+    """(field, pattern) pairs that match ``pattern`` against unstemmed words of ``field``."""
+    if field == "text":
+        return [("words", f"{ns}:{pattern}") for ns in WORD_PARTS.values()]
+    if field in WORD_PARTS:
+        return [("words", f"{WORD_PARTS[field]}:{pattern}")]
+    return [(field, pattern)]  # author, journal, spell: unstemmed already
 
 
 def _or_unique(alts: list[wq.Query]) -> wq.Query:
@@ -729,10 +867,15 @@ def _date_bound(text: str, upper: bool) -> tuple[int, int] | None:
     return y, y * 10000 + mo * 100 + d
 
 
-def year_query(value: str, error: Callable[[str], QueryError]) -> wq.Query:
-    """2019, 2019:2021, 2019/06:2020/03/15, 2019-2021 ([dp] and year:)."""
+def year_query(value: str, error: Callable[[str], QueryError], entrez: bool = False) -> wq.Query:
+    """2019, 2019:2021, 2019/06:2020/03/15, 2019-2021 ([dp] and year:).
+
+    [dp] searches the publication date (PubDate): whole years the ``year`` field, dates with a
+    month or day the ``pdate`` field, whose year is the same, so both forms agree. [edat] and
+    [crdt] search the Entrez date (``edate``).
+    """
     raise_ = error
-    text = value.strip().replace(" ", "")
+    text = value.strip().replace(" ", "").replace('"', "")
     lo_s, sep, hi_s = (text.partition(":") if ":" in text else
                        (text.partition("-") if re.match(r"^\d{4}-\d{4}$", text) else
                         (text, "", "")))
@@ -742,9 +885,11 @@ def year_query(value: str, error: Callable[[str], QueryError]) -> wq.Query:
         raise raise_(f"bad date {value!r} (expected YYYY, YYYY/MM/DD or FROM:TO)")
     if lo and hi and lo[1] > hi[1]:
         raise raise_(f"date range {value!r} ends before it starts")
+    if entrez:
+        return wq.NumericRange("edate", lo[1] if lo else None, hi[1] if hi else None)
     precise = any("/" in s or re.match(r"^\d{4}-\d", s or "") for s in (lo_s, hi_s))
     if precise:
-        return wq.NumericRange("date", lo[1] if lo else None, hi[1] if hi else None)
+        return wq.NumericRange("pdate", lo[1] if lo else None, hi[1] if hi else None)
     return wq.NumericRange("year", lo[0] if lo else None, hi[0] if hi else None)
 
 

@@ -103,16 +103,18 @@ def render_search_text(resp: SearchResponse, color: bool = False) -> str:
     lines: list[str] = []
     # An empty query browses the filtered records (see Searcher.search).
     what = f"'{resp.query}'" if resp.query.strip() not in ("", "*") else "the filters"
+    notes = [f"note: {n}" for n in resp.notices]
     if resp.total == 0:
         lines.append(f"no results for {what}")
         if resp.suggestion:
             lines.append(f"did you mean: {resp.suggestion}")
-        return "\n".join(lines)
+        return "\n".join(lines + notes)
     first = (resp.page - 1) * resp.per_page + 1
     last = first + len(resp.hits) - 1
     shown = f"{first}-{last}" if resp.hits else "none"
     lines.append(f"{resp.total} result(s) for {what} (showing {shown}, page {resp.page} "
                  f"of {resp.pages})")
+    lines.extend(notes)
     for i, hit in enumerate(resp.hits, first):
         lines.append("")
         lines.extend(_hit_lines(i, hit, color, width))

@@ -32,7 +32,7 @@ from index.errors import IndexMissingError, NotFoundError, QueryError, UsageErro
 from index.settings import Settings
 from index.store import RecordStore
 from index.writer import live_index_dir, open_index
-from search.engine import Evaluator, IndexArrays, sort_by, top_k
+from search.engine import MAX_EXPANSIONS, Evaluator, IndexArrays, sort_by, top_k
 from search.query import CompiledQuery, QueryBuilder, pubtype_query
 from search.vocabulary import Vocabulary, load_vocabulary
 
@@ -95,6 +95,9 @@ class SearchResponse:
     hits: list[Hit] = field(default_factory=list)
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
     suggestion: str | None = None
+    # Limits the search hit that make the result incomplete (a truncation past PubMed's 600
+    # variants): said, never silently cut.
+    notices: list[str] = field(default_factory=list)
 
     @property
     def pages(self) -> int:
@@ -112,6 +115,8 @@ class SearchResponse:
         }
         if self.suggestion:
             out["suggestion"] = self.suggestion
+        if self.notices:
+            out["notices"] = list(self.notices)
         return out
 
 
@@ -307,10 +312,11 @@ class Searcher:
             top = self._order(mask, score, sort, start + req.limit) if start < total else []
             page = top[start:start + req.limit]
             hits = self._hits(page, compiled)
+            notices = self._notices()
             facets = self._facets(mask)
             suggestion = self._suggest(compiled, req) if total == 0 else None
         return SearchResponse(query=req.query, total=total, page=req.page, per_page=req.limit,
-                              hits=hits, facets=facets, suggestion=suggestion)
+                              hits=hits, facets=facets, suggestion=suggestion, notices=notices)
 
     def rank(self, req: SearchRequest) -> list[tuple[str, float | None]]:
         """The page's (pmid, score) pairs only: no facets, snippets or records (batch runs)."""
@@ -427,6 +433,16 @@ class Searcher:
             return [(int(d), float(score[d])) for d in docs]
         docs = sort_by(mask, self._arrays.numeric_column("date"), sort == "newest", n)
         return [(int(d), None) for d in docs]
+
+    def _notices(self) -> list[str]:
+        """What the last engine run had to cut, in words a searcher can act on."""
+        out = []
+        for _field, text in dict.fromkeys(self._engine.truncated):
+            word = text.split(":", 1)[1] if ":" in text else text
+            out.append(f"truncation {word}* matches more than {MAX_EXPANSIONS} words; as in "
+                       f"PubMed, only the first {MAX_EXPANSIONS} were searched: type more "
+                       "letters before '*' to search them all")
+        return list(dict.fromkeys(out))
 
     def _pmid(self, docnum: int) -> str:
         v = self._pmid_col[docnum]

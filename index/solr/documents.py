@@ -13,6 +13,8 @@ from typing import Any
 
 from index.analysis import index_tokens
 from index.article import Article
+from index.pubtypes import canonical_pubtype
+from index.record_keys import WORD_PARTS, article_keys, entrez_date_key, pub_date_key
 from index.schema import TEXT_PART_GAP, _text_sources, sort_date
 
 _ESCAPES = str.maketrans({"\\": "\\\\", " ": "\\ ", ",": "\\,", "=": "\\=", "\n": "\\n",
@@ -41,6 +43,7 @@ def article_to_solr(article: Article) -> dict[str, Any]:
     text_tokens: list[str] = []
     text_pos: list[int] = []
     spell: list[str] = []
+    part_words: dict[str, None] = {}
     offset = 0
     for name, value in (("title", title), ("abstract", abstract), ("keywords", keywords),
                         ("mesh", mesh)):
@@ -49,6 +52,7 @@ def article_to_solr(article: Article) -> dict[str, Any]:
             doc[name] = encode_tokens(stems, poses)
         if name != "abstract":
             spell.extend(words)
+        part_words.update(dict.fromkeys(f"{WORD_PARTS[name]}:{w}" for w in words))
         text_tokens.extend(stems)
         text_pos.extend(p + offset for p in poses)
         offset += npos + TEXT_PART_GAP
@@ -63,7 +67,7 @@ def article_to_solr(article: Article) -> dict[str, Any]:
     types = list(article.publication_types)
     if types:
         doc["pubtype"] = [t.replace(",", " ").lower() for t in types]
-        doc["pubtype_facet"] = types
+        doc["pubtype_facet"] = list(dict.fromkeys(canonical_pubtype(t) for t in types))
     if article.languages:
         doc["lang"] = [x.lower() for x in article.languages]
     if article.topics:
@@ -71,6 +75,15 @@ def article_to_solr(article: Article) -> dict[str, Any]:
     if article.pub_year is not None:
         doc["year"] = article.pub_year
     doc["date"] = sort_date(article)
+    if part_words:
+        doc["words"] = list(part_words)
+    keys = article_keys(article)
+    if keys:
+        doc["keys"] = keys
+    if pub_date_key(article):
+        doc["pdate"] = pub_date_key(article)
+    if entrez_date_key(article):
+        doc["edate"] = entrez_date_key(article)
     doc["hasabs"] = bool(article.abstract)
     doc["retracted"] = bool(article.retracted)
     return doc

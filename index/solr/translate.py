@@ -82,7 +82,7 @@ def to_solr(q: wq.Query) -> str:
     raise TypeError(f"no Solr translation for {type(q).__name__}: {q!r}")
 
 
-_STRING_FIELDS = frozenset({"pmid", "pubtype", "lang", "topic"})
+_STRING_FIELDS = frozenset({"pmid", "pubtype", "lang", "topic", "keys", "words"})
 
 
 def _quote_if_needed(field: str, text: str) -> str:

@@ -58,6 +58,9 @@ class SearchAnswer(BaseModel):
     facets: Facets
     suggestion: str | None = Field(
         default=None, description="A spelling from the index's own words, when few or no hits.")
+    notices: list[str] | None = Field(
+        default=None, description="Limits the search hit that leave the result incomplete "
+        "(a truncation past PubMed's 600 variants); absent when there are none.")
 
 
 class ResultList(BaseModel):
