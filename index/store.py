@@ -311,6 +311,20 @@ class RecordStore:
             "SELECT pmid FROM articles WHERE first_seen >= ? ORDER BY first_seen DESC, pmid DESC",
             (since,))]
 
+    def arrivals(self, topic: str | None = None,
+                 limit: int | None = None) -> list[tuple[str, str]]:
+        """(PMID, first seen) newest first: what arrived in the store (or in ``topic``), for
+        feeds; ``limit`` keeps a feed of a 100,000-record store to its newest entries."""
+        tail = " LIMIT ?" if limit is not None else ""
+        args: tuple[Any, ...] = (limit,) if limit is not None else ()
+        if topic:
+            return [(r[0], r[1]) for r in self.conn.execute(
+                "SELECT pmid, first_seen FROM topic_seen WHERE topic=?"
+                " ORDER BY first_seen DESC, pmid DESC" + tail, (topic, *args))]
+        return [(r[0], r[1]) for r in self.conn.execute(
+            "SELECT pmid, first_seen FROM articles ORDER BY first_seen DESC, pmid DESC" + tail,
+            args)]
+
     def _note_topics(self, pmid: str, topics: Iterable[str], when: str) -> None:
         self.conn.executemany(
             "INSERT OR IGNORE INTO topic_seen(pmid, topic, first_seen) VALUES (?,?,?)",

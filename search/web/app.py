@@ -77,7 +77,7 @@ def create_app(settings: Settings, *, allowed_hosts: list[str] | None = None) ->
     rebinding (a web page elsewhere pointing its own name at 127.0.0.1)."""
     from importlib.metadata import PackageNotFoundError, version
 
-    from search.web import api, pages, whatsnew
+    from search.web import api, feeds, pages, whatsnew
 
     try:
         ver = version("ketlit")
@@ -135,5 +135,6 @@ def create_app(settings: Settings, *, allowed_hosts: list[str] | None = None) ->
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(whatsnew.router)
+    app.include_router(feeds.router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     return app

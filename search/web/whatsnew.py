@@ -159,4 +159,4 @@ def overview(request: Request) -> dict[str, Any] | None:
         run = runs.get(name)
         topics.append({"name": name, "label": t.label or name, "count": counts.get(name, 0),
                        "run": run.to_dict() if run else None})
-    return {"topics": topics, "newest": newest}
+    return {"topics": topics, "newest": newest, "alerts": list(settings.alerts.values())}

@@ -113,3 +113,18 @@ def test_every_stamp_comes_from_the_injected_clock(tmp_path: Path) -> None:
         assert s.new_since("2001-02-04T00:00:00+00:00", topic="t") == []
         assert s.runs()[0].started == "2001-02-04T04:05:06+00:00"
         assert s.now() == "2001-02-04T04:05:06+00:00"
+
+
+def test_arrivals_are_newest_first_per_topic_and_limited(tmp_path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    t = [datetime(2026, 1, 1, tzinfo=UTC)]
+    with RecordStore(tmp_path / "s.sqlite3", clock=lambda: t[0]) as store:
+        for i, topic in enumerate(["a", "b", "a"]):
+            t[0] += timedelta(hours=1)
+            store.upsert([Article(pmid=str(10 + i), title="x")], topic=topic)
+        t[0] += timedelta(hours=1)
+        store.upsert([Article(pmid="10", title="x")], topic="b")  # joins b later
+        assert [p for p, _ in store.arrivals()] == ["12", "11", "10"]
+        assert [p for p, _ in store.arrivals("b")] == ["10", "11"]
+        assert store.arrivals("a", limit=1) == [("12", "2026-01-01T03:00:00+00:00")]

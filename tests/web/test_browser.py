@@ -278,6 +278,13 @@ def test_home_overview_new_pages_and_export_all(server: str, page, tmp_path: Pat
     assert table.is_visible() and table.locator("tbody tr").count() == 3
     assert pg.locator("#newest li").count() == 8
     _shot(pg, "home")
+    # each topic's Atom link answers a valid feed, as a feed reader following it would read it
+    import feedparser
+
+    href = pg.get_by_role("link", name="Atom feed of Ketamine for PTSD").get_attribute("href")
+    feed = feedparser.parse(pg.request.get(server + href).body())
+    assert not feed.bozo and feed.version == "atom10" and len(feed.entries) == 50
+    assert all("ptsd" in {t.term for t in e.tags} for e in feed.entries)
     pg.get_by_role("link", name="New since the last harvest").click()
     pg.wait_for_url(re.compile(r"/new$"))
     total = _count(pg)
