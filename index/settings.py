@@ -75,6 +75,26 @@ class SolrSettings:
     timeout_s: float = 30
 
 
+@dataclass(frozen=True)
+class EmailSettings:
+    """``email``: send each digest through this SMTP server too (off while smtp_host is unset).
+    The password is never in the config: ``password_env`` names the environment variable
+    holding it."""
+
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    sender: str | None = None  # the config key is ``from``
+    to: tuple[str, ...] = ()
+    starttls: bool = True
+    username: str | None = None
+    password_env: str | None = None
+    timeout_s: float = 30
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.smtp_host)
+
+
 BACKENDS = ("whoosh", "solr")
 
 
@@ -93,6 +113,7 @@ class Settings:
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     alerts: Mapping[str, Alert] = field(default_factory=dict)
     index: IndexSettings = field(default_factory=IndexSettings)
+    email: EmailSettings = field(default_factory=EmailSettings)
 
     # Where each part of the state lives under data_dir.
     @property
@@ -141,7 +162,7 @@ _PUBMED_TYPES: dict[str, tuple[type, ...]] = {
     "backoff_max_s": (int, float),
     "requests_per_second": (int, float, type(None)),
 }
-_TOP_KEYS = {"data_dir", "pubmed", "topics", "schedule", "alerts", "index"}
+_TOP_KEYS = {"data_dir", "pubmed", "topics", "schedule", "alerts", "index", "email"}
 _SOLR_TYPES: dict[str, tuple[type, ...]] = {
     "urls": (list, str), "collection": (str,), "shards": (int,), "replicas": (int,),
     "timeout_s": (int, float),
@@ -262,7 +283,38 @@ def settings_from_mapping(raw: Mapping[str, Any], base_dir: Path,
                                   query=_check(f"{key}.query", a["query"], (str,)), topic=topic)
 
     return Settings(data_dir=data_dir, config_path=config_path, pubmed=pubmed, topics=topics,
-                    schedule=sched, alerts=alerts, index=_index_settings(raw.get("index")))
+                    schedule=sched, alerts=alerts, index=_index_settings(raw.get("index")),
+                    email=_email_settings(raw.get("email")))
+
+
+_EMAIL_TYPES: dict[str, tuple[type, ...]] = {
+    "smtp_host": (str, type(None)), "smtp_port": (int,), "from": (str, type(None)),
+    "to": (list, str), "starttls": (bool,), "username": (str, type(None)),
+    "password_env": (str, type(None)), "timeout_s": (int, float),
+}
+
+
+def _email_settings(raw: Any) -> EmailSettings:
+    em = _mapping("email", raw)
+    _unknown("email", em, _EMAIL_TYPES)
+    values = {k: _check(f"email.{k}", v, _EMAIL_TYPES[k]) for k, v in em.items()}
+    to = values.pop("to", ())
+    to = (to,) if isinstance(to, str) else tuple(to)
+    if not all(isinstance(a, str) and "@" in a for a in to):
+        raise ConfigError("email.to: a list of e-mail addresses such as lab@example.org")
+    values["sender"] = values.pop("from", None)
+    email = EmailSettings(to=to, **values)
+    if email.enabled:
+        if not email.to:
+            raise ConfigError("email.to: set at least one address to send the digests to "
+                              "(or leave email.smtp_host unset)")
+        if not email.sender or "@" not in email.sender:
+            raise ConfigError("email.from: set the sender address, e.g. ketlit@lab.example.org")
+    if not 0 < email.smtp_port < 65536:
+        raise ConfigError(f"email.smtp_port: expected 1-65535, got {email.smtp_port}")
+    if email.timeout_s <= 0:
+        raise ConfigError("email.timeout_s: must be more than 0")
+    return email
 
 
 def _index_settings(raw: Any) -> IndexSettings:

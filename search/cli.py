@@ -145,6 +145,27 @@ def _digest_after_run(settings: Settings) -> None:
         return
     if path is not None:
         click.echo(f"digest: {path}")
+        sent = _mail_digest(settings, path)
+        if sent:
+            click.echo(f"digest e-mailed to {', '.join(settings.email.to)}")
+
+
+def _mail_digest(settings: Settings, path: Path | None) -> bool:
+    """E-mail the digest when ``email`` is configured; a failure is logged and printed, and
+    never undoes the harvest or the digest file."""
+    if path is None or not settings.email.enabled:
+        return False
+    from search.mail import MailError, mail_digest
+
+    log = logging.getLogger("ketlit.digest")
+    try:
+        mail_digest(settings.email, path)
+    except MailError as exc:
+        log.error("digest not e-mailed: %s", exc)
+        click.echo(f"ketlit: digest not e-mailed: {exc}", err=True)
+        return False
+    log.info("digest %s e-mailed to %s", path.name, ", ".join(settings.email.to))
+    return True
 
 
 
@@ -313,7 +334,8 @@ def schedule(ctx: click.Context) -> None:
     settings = _settings(ctx)
     setup_logging(settings)
     # harvester must not import search: the digest is written by a callback after each run.
-    run_schedule(settings, on_run_done=lambda _report: write_digest(settings))
+    run_schedule(settings, on_run_done=lambda _report: _mail_digest(settings,
+                                                                    write_digest(settings)))
 
 
 @cli.command()

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -34,6 +35,10 @@ log = logging.getLogger("ketlit.digest")
 
 PUBMED_URL = "https://pubmed.ncbi.nlm.nih.gov/{pmid}/"
 MAX_AUTHORS = 6
+# A section with more new records than LIST_ALL_MAX (a first harvest brings thousands) is
+# summarised: its counts per year and its newest LIST_NEWEST records, not a list nobody reads.
+LIST_ALL_MAX = 50
+LIST_NEWEST = 20
 
 
 @dataclass
@@ -48,6 +53,7 @@ class Digest:
     since: datetime
     topics: dict[str, list[Article]]
     alerts: list[AlertResult]
+    first: bool = False  # everything in the store arrived in this run: a first harvest
 
     @property
     def empty(self) -> bool:
@@ -81,10 +87,11 @@ def collect_digest(settings: Settings, since: datetime | str) -> Digest:
         # another topic. new_since orders newest first, as the digest lists them.
         topic_ids = {name: store.new_since(_iso(since_dt), topic=name) for name in settings.topics}
         articles = store.get_many(set(new_ids).union(*topic_ids.values()))
+        first = bool(new_ids) and len(new_ids) == store.count()
     ordered = [articles[p] for p in new_ids if p in articles]
     topics = {name: [articles[p] for p in ids if p in articles] for name, ids in topic_ids.items()}
     alerts = [_alert_matches(settings, alert, ordered) for alert in settings.alerts.values()]
-    return Digest(since=since_dt, topics=topics, alerts=alerts)
+    return Digest(since=since_dt, topics=topics, alerts=alerts, first=first)
 
 
 def _alert_matches(settings: Settings, alert: Alert, new: list[Article]) -> AlertResult:
@@ -141,7 +148,18 @@ def render_article(article: Article) -> str:
 
 
 def _section(lines: list[str], articles: Iterable[Article]) -> None:
-    items = [render_article(a) for a in articles]
+    arts = list(articles)
+    if len(arts) > LIST_ALL_MAX:
+        years = Counter(a.pub_year for a in arts if a.pub_year)
+        shown = sorted(years.items(), reverse=True)
+        by_year = ", ".join(f"{y} {n:,}" for y, n in shown[:12])
+        if len(shown) > 12:
+            by_year += f", {shown[-1][0]}-{shown[12][0]} {sum(n for _y, n in shown[12:]):,}"
+        lines += [f"{len(arts):,} records; by year of publication: {by_year}.", "",
+                  f"The newest {LIST_NEWEST} to arrive are listed; `ketlit new` or the web "
+                  "page's \"New since last harvest\" lists them all.", ""]
+        arts = arts[:LIST_NEWEST]
+    items = [render_article(a) for a in arts]
     lines.extend(items if items else ["No new records."])
     lines.append("")
 
@@ -152,6 +170,10 @@ def render_digest(settings: Settings, digest: Digest, day: str) -> str:
     lines = [f"# ketlit digest {day}", "",
              f"Records new to the index since the harvest that started "
              f"{since.isoformat(sep=' ', timespec='seconds')}: {total}.", ""]
+    if digest.first:
+        lines += ["This was the first harvest: it brought the topics' whole history, so each "
+                  f"topic with more than {LIST_ALL_MAX} records is summarised below rather than "
+                  "listed in full. Later digests list each night's arrivals.", ""]
     for name, arts in digest.topics.items():
         topic = settings.topics[name]
         heading = f"{topic.label} ({name})" if topic.label else name

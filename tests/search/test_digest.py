@@ -95,3 +95,25 @@ def test_entry_escapes_markdown_and_shortens_long_author_lists() -> None:
     assert "A0 B, A1 B, A2 B, A3 B, A4 B, A5 B, et al. *Biol" in line
     assert "A6 B" not in line
     assert "*Biol Psychiatry*. 2025. **Retracted.** [PMID 7](https://pubmed.ncbi.nlm.nih.gov/7/)" in line
+
+
+def test_a_first_harvest_is_summarised_not_listed(tmp_path: Path) -> None:
+    from search.digest import LIST_NEWEST, render_digest
+
+    s = _settings(tmp_path)
+    with RecordStore(s.store_path, clock=_pinned) as store:
+        for i in range(300):
+            art = Article(pmid=str(1000 + i), title=f"T{i}", pub_year=2000 + i % 20)
+            store.upsert([art], topic="depression")
+        store.set_meta("last_harvest_started", START)
+    d = collect_digest(s, START)
+    assert d.first and len(d.topics["depression"]) == 300
+    text = render_digest(s, d, "2026-11-27")
+    assert "This was the first harvest" in text
+    assert "300 records; by year of publication: 2019 15, 2018 15," in text
+    assert text.count("- **T") == LIST_NEWEST
+    assert "## ptsd: 0 new" in text and "No new records." in text
+
+
+def test_a_nightly_run_is_not_a_first_harvest(populated: Settings) -> None:
+    assert not collect_digest(populated, START).first
