@@ -147,7 +147,9 @@ def harvest_info(settings: Settings) -> dict[str, Any]:
 def _render(request: Request, template: str, context: dict[str, Any],
             status: int = 200) -> HTMLResponse:
     settings = _settings(request)
-    base = {"harvest": harvest_info(settings), "topics": settings.topics, "nav": template}
+    base = {"harvest": harvest_info(settings), "topics": settings.topics, "nav": template,
+            "has_evidence_map": any(getattr(r, "name", None) == "evidence_map"
+                                    for r in request.app.routes)}
     return _templates().TemplateResponse(request, template, {**base, **context}, status_code=status)
 
 
