@@ -13,6 +13,7 @@ and the next harvest or reindex applies it; no record is ever lost between the t
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -208,6 +209,11 @@ class RecordStore:
                     self._note_topics(art.pmid, art.topics, now)
                     continue
                 old_topics = set(filter(None, row[1].split(",")))
+                if _is_older(art, row[0]):
+                    # An older copy (a 2008 file ingested after a 2025 harvest) never replaces
+                    # a newer one: the caller gets the stored version back, so the index it
+                    # writes next agrees with the store.
+                    art.__dict__.update(Article.from_json(row[0]).__dict__)
                 art.topics = old_topics | add
                 self._note_topics(art.pmid, add - old_topics, now)
                 new_json = art.to_json()
@@ -482,6 +488,19 @@ class RecordStore:
 
     def set_meta(self, key: str, value: str) -> None:
         self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?,?)", (key, value))
+
+
+_REVISED = re.compile(r'"revised_date":"([^"]*)"')
+
+
+def _is_older(art: Article, stored_json: str) -> bool:
+    """Is ``art`` an earlier revision than the stored record? Compares PubMed's DateRevised
+    (ISO dates compare as text). Against a stored record without one nothing is older; a copy
+    without one is older than a stored record with one."""
+    m = _REVISED.search(stored_json)
+    if not m:
+        return False
+    return not art.revised_date or art.revised_date < m.group(1)
 
 
 def _topics_col(topics: Iterable[str]) -> str:

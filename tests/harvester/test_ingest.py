@@ -132,3 +132,21 @@ def test_missing_file_unknown_type_and_unknown_topic(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="known: depression, ptsd"):
         ingest_files(settings, [XML], topics=["ocd"])
     assert not settings.store_path.exists() or store_json(settings) == {}
+
+
+def test_an_older_file_ingested_later_keeps_the_newer_records(tmp_path: Path) -> None:
+    old = EFETCH_XML / "biopython-2008" / "Tests" / "Entrez" / "pubmed1.xml"
+    new = EFETCH_XML / "biopython" / "Tests" / "Entrez" / "pubmed1.xml"
+    newer = {r.pmid: r for r in iter_pubmed(new) if isinstance(r, Article)}
+    shared = set(newer) & _pmids(old)
+    assert "9997" in shared
+    settings = _settings(tmp_path)
+    ingest_files(settings, [new])
+    ingest_files(settings, [old])
+    with RecordStore(settings.store_path) as store:
+        for pmid in shared:
+            kept = store.get(pmid)
+            assert kept.revised_date == newer[pmid].revised_date
+            assert kept.title == newer[pmid].title
+    # The index holds the kept version too (found by a word of its own text).
+    assert shared <= set(index_pmids(settings))

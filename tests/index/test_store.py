@@ -128,3 +128,16 @@ def test_arrivals_are_newest_first_per_topic_and_limited(tmp_path) -> None:
         assert [p for p, _ in store.arrivals()] == ["12", "11", "10"]
         assert [p for p, _ in store.arrivals("b")] == ["10", "11"]
         assert store.arrivals("a", limit=1) == [("12", "2026-01-01T03:00:00+00:00")]
+
+
+def test_an_older_copy_never_replaces_a_newer_one(store: RecordStore) -> None:
+    new = Article(pmid="9997", title="2025 title", revised_date="2025-01-10")
+    store.upsert([new], topic="t")
+    old = Article(pmid="9997", title="2003 title", revised_date="2003-11-14")
+    counts = store.upsert([old], topic="u")
+    kept = store.get("9997")
+    assert kept.title == "2025 title" and kept.topics == {"t", "u"}
+    # The caller indexes what it passed: it now holds the stored version too.
+    assert old.title == "2025 title" and counts.updated == ["9997"]
+    store.upsert([Article(pmid="9997", title="2026 title", revised_date="2026-02-01")])
+    assert store.get("9997").title == "2026 title"
