@@ -261,6 +261,7 @@ def run_harvest(settings: Settings, topics: list[str] | None = None, full: bool 
     with stop_on_signals(flag), harvest_lock(settings.lock_path, wait=wait, should_stop=flag):
         store = RecordStore(settings.store_path)
         try:
+            store.check()
             return _Run(settings, store, flag, today, progress).run(chosen, full=full, since=since)
         finally:
             store.close()

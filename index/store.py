@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from index.article import Article
+from index.errors import CorruptDataError, environment_error
 
 ORIGIN_HARVEST = "harvest"
 ORIGIN_INGEST = "ingest"
@@ -140,12 +141,34 @@ class RecordStore:
         # checkpoint commit together or not at all.
         self.conn = sqlite3.connect(str(self.path), timeout=60, isolation_level=None,
                                     check_same_thread=False)
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        # NORMAL with WAL is durable against process crashes (kill -9), which is what a harvest
-        # has to survive; only a power cut could lose the last commit, and reharvest covers that.
-        self.conn.execute("PRAGMA synchronous=NORMAL")
-        self.conn.executescript(_SCHEMA)
-        self._backfill_topic_seen()
+        try:
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            # NORMAL with WAL is durable against process crashes (kill -9), which is what a
+            # harvest has to survive; only a power cut could lose the last commit, and reharvest
+            # covers that.
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            self.conn.executescript(_SCHEMA)
+            self._backfill_topic_seen()
+        except sqlite3.DatabaseError as exc:
+            self.conn.close()
+            raise environment_error(exc, self.path) or exc from exc
+
+    def check(self) -> None:
+        """SQLite's quick_check of the whole store, before a harvest or reindex writes: a
+        damaged store stops them with one line naming the file instead of adding to it."""
+        try:
+            rows = self.conn.execute("PRAGMA quick_check").fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise environment_error(exc, self.path) or exc from exc
+        # quick_check answers "ok" or many lines of findings: name the first, keep one line.
+        problems = [line for r in rows if r[0] != "ok" for line in str(r[0]).splitlines()
+                    if line.strip() and not line.startswith("***")]
+        if problems:
+            more = f" and {len(problems) - 1} more findings" if len(problems) > 1 else ""
+            raise CorruptDataError(
+                f"{self.path} is damaged ({problems[0][:80]}{more}): "
+                "restore it from a backup, or move it away and run `ketlit harvest --full` to "
+                "fetch the records again")
 
     def now(self) -> str:
         """Now by the store's clock, in the store's timestamp format."""

@@ -332,6 +332,9 @@ def rebuild_index(settings: Settings, progress: bool = False) -> int:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     with _file_lock(settings.data_dir / _REBUILD_LOCK_NAME, 0,
                     "another `ketlit reindex` is already running"):
+        # A damaged store stops the rebuild before it replaces a good index with a partial one.
+        with RecordStore(settings.store_path) as checked:
+            checked.check()
         if settings.index.backend == "solr":
             from index.solr.backend import rebuild_solr
 

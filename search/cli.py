@@ -19,15 +19,39 @@ from typing import Any
 
 import click
 
-from index.errors import HarvestError, KetlitError, LockedError, UsageError
+from index.errors import (
+    ConfigError,
+    HarvestError,
+    KetlitError,
+    LockedError,
+    QueryError,
+    UsageError,
+    environment_error,
+)
 from index.settings import Settings, load_settings
 
 
 def _settings(ctx: click.Context) -> Settings:
     obj = ctx.find_root().ensure_object(dict)
     if "settings" not in obj:
-        obj["settings"] = load_settings(obj.get("config"))
+        settings = load_settings(obj.get("config"))
+        check_alert_queries(settings)
+        obj["settings"] = settings
     return obj["settings"]
+
+
+def check_alert_queries(settings: Settings) -> None:
+    """Alert queries are parsed when the config loads: a malformed one is a config error naming
+    the alert, not a surprise in the night's digest."""
+    from search.query import QueryBuilder
+
+    builder = QueryBuilder()
+    for name, alert in settings.alerts.items():
+        try:
+            builder.build(alert.query)
+        except QueryError as exc:
+            raise ConfigError(f"alerts.{name}.query in {settings.config_path or 'the config'}: "
+                              f"{str(exc).removeprefix('query: ')}") from exc
 
 
 def _config_option(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -382,6 +406,10 @@ def _clean_exit(func: Callable[..., Any]) -> Callable[..., Any]:
         except Exception as exc:  # the one edge where anything unexpected becomes one line
             if debug:
                 raise
+            known = environment_error(exc)
+            if known is not None:  # a full disk, a permission, a damaged file: the user's to fix
+                click.echo(f"ketlit: {known}", err=True)
+                sys.exit(known.exit_code)
             click.echo(f"ketlit: internal error: {type(exc).__name__}: {exc} "
                        "(run again with KETLIT_DEBUG=1 for details and report it)", err=True)
             sys.exit(70)

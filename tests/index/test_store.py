@@ -141,3 +141,28 @@ def test_an_older_copy_never_replaces_a_newer_one(store: RecordStore) -> None:
     assert old.title == "2025 title" and counts.updated == ["9997"]
     store.upsert([Article(pmid="9997", title="2026 title", revised_date="2026-02-01")])
     assert store.get("9997").title == "2026 title"
+
+
+def _damage(path: Path) -> None:
+    """Overwrite the middle of a store with garbage, as a bad disk or a stray write would."""
+    data = bytearray(path.read_bytes())
+    for i in range(4096, min(len(data), 4096 * 3)):
+        data[i] = 0xA5
+    path.write_bytes(bytes(data))
+
+
+def test_a_damaged_store_is_reported_naming_the_file(tmp_path: Path) -> None:
+    from index.errors import CorruptDataError
+
+    path = tmp_path / "records.sqlite3"
+    with RecordStore(path) as s:
+        s.upsert([Article(pmid=str(i), title="t " * 200) for i in range(300)], topic="t")
+        s.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    _damage(path)
+    damaged = RecordStore(path)
+    with pytest.raises(CorruptDataError, match=r"records\.sqlite3 is damaged.*harvest --full"):
+        damaged.check()
+    damaged.close()
+    path.write_bytes(b"this is not a database at all" * 100)
+    with pytest.raises(CorruptDataError, match=r"records\.sqlite3 is damaged"):
+        RecordStore(path)
