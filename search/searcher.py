@@ -379,9 +379,8 @@ class Searcher:
 
     def new_records(self, since: date | None = None, topic: str | None = None) -> SearchResponse:
         """Records that entered the store since a date, or since the last harvest started."""
-        if topic is not None and self.settings.topics and topic not in self.settings.topics:
-            raise UsageError(f"new: no topic named {topic!r} "
-                             f"(configured: {', '.join(self.settings.topics)})")
+        if topic is not None:
+            check_topics(self.settings, [topic], "new --topic")
         if since is not None:
             stamp = since.isoformat()
         else:
@@ -404,10 +403,7 @@ class Searcher:
     def _with_filters(self, q: wq.Query, req: SearchRequest) -> wq.Query:
         filters: list[wq.Query] = []
         if req.topics:
-            unknown = [t for t in req.topics if self.settings.topics and t not in self.settings.topics]
-            if unknown:
-                raise UsageError(f"--topic: no topic named {unknown[0]!r} "
-                                 f"(configured: {', '.join(self.settings.topics)})")
+            check_topics(self.settings, req.topics)
             filters.append(_any("topic", req.topics))
         if req.year_from is not None or req.year_to is not None:
             filters.append(wq.NumericRange("year", req.year_from, req.year_to))
@@ -493,7 +489,10 @@ class Searcher:
         changed = False
         for raw in compiled.raw_words:
             word = fold(raw)
-            if not word.isalpha() or len(word) < 4:
+            # Acronyms typed in capitals (PTSD, TRD) and words the vocabulary knows are meant
+            # as typed: "correcting" PTSD to "post" helps nobody.
+            if (not word.isalpha() or len(word) < 4 or (raw.isupper() and len(raw) <= 6)
+                    or self.vocab.expansions((word,))):
                 continue
             if self._s.doc_frequency("spell", word) > 0:
                 continue
@@ -536,6 +535,14 @@ class Searcher:
 
 
 BROWSE_QUERIES = ("", "*")
+
+
+def check_topics(settings: Settings, topics: Sequence[str], what: str = "--topic") -> None:
+    """An unknown topic is an error naming it and the configured ones, never "no results"."""
+    for t in topics:
+        if t not in settings.topics:
+            known = ", ".join(settings.topics) or "none: add topics to config.yaml"
+            raise UsageError(f"{what}: no topic named {t!r} (configured topics: {known})")
 
 
 def is_browse(query: str | None) -> bool:

@@ -191,6 +191,19 @@ def test_did_you_mean(searcher: Searcher) -> None:
     resp = search(searcher, "qqqqzzzz")
     assert resp.total == 0 and resp.suggestion is None
     assert "suggestion" not in resp.to_json()
+    # An acronym typed in capitals is meant as typed ("PTSD" once suggested "post").
+    assert search(searcher, "PTSD", topics=["ocd"]).suggestion is None
+    # A query that finds something gets no suggestion.
+    assert search(searcher, "ketamine").suggestion is None
+
+
+def test_an_unknown_topic_is_an_error_listing_the_configured_ones(searcher: Searcher) -> None:
+    with pytest.raises(UsageError, match=r"no topic named 'depresion'.*depression, ptsd, ocd"):
+        search(searcher, "ketamine", topics=["depresion"])
+    with pytest.raises(UsageError, match=r"no topic named 'nope'"):
+        searcher.new_records(topic="nope")
+    with pytest.raises(UsageError, match=r"no topic named 'nope'"):
+        list(searcher.iter_matching_pmids(SearchRequest(query="", topics=["nope"])))
 
 
 def test_search_json_has_the_design_shape(searcher: Searcher) -> None:

@@ -516,3 +516,15 @@ def test_search_page_draws_results_by_year_over_the_whole_result_set(client: Tes
     y = bars[0][0]
     assert f'href="/?q=cancer&amp;topic=ptsd&amp;from={y}&amp;to={y}"' in html
     assert "<svg" in html and "http://" not in html.split("<svg", 1)[1].split("</svg>")[0]
+
+
+def test_an_unknown_topic_is_a_400_naming_the_configured_ones(client: TestClient) -> None:
+    for path in ("/api/search", "/api/export", "/api/new"):
+        params = {"q": "cancer", "topic": "nope"} if path != "/api/new" else {"topic": "nope"}
+        if path == "/api/export":
+            params["format"] = "ris"
+        r = client.get(path, params=params)
+        assert r.status_code == 400, (path, r.text)
+        assert "no topic named 'nope'" in r.text and "configured topics" in r.text
+    page = client.get("/", params={"q": "cancer", "topic": "nope"})
+    assert "no topic named" in page.text
