@@ -103,3 +103,9 @@ def environment_error(exc: BaseException, path: object = None) -> KetlitError | 
         return CorruptDataError(f"{where} is damaged ({exc}): restore it from a backup, or move it "
                                 "away and run `ketlit harvest --full` to fetch the records again")
     return None
+
+
+class SearchTimeoutError(KetlitError):
+    """A search ran past its time budget (search.timeout_s) and was stopped."""
+
+    exit_code = 2

@@ -99,6 +99,13 @@ BACKENDS = ("whoosh", "solr")
 
 
 @dataclass(frozen=True)
+class SearchSettings:
+    """``search``: limits that keep one search from costing everyone (web server, CLI)."""
+
+    timeout_s: float = 10.0  # a search still running after this stops with a clear message
+
+
+@dataclass(frozen=True)
 class IndexSettings:
     backend: str = "whoosh"  # "whoosh" (embedded, the default) or "solr" (past one machine)
     solr: SolrSettings = field(default_factory=SolrSettings)
@@ -114,6 +121,7 @@ class Settings:
     alerts: Mapping[str, Alert] = field(default_factory=dict)
     index: IndexSettings = field(default_factory=IndexSettings)
     email: EmailSettings = field(default_factory=EmailSettings)
+    search: SearchSettings = field(default_factory=SearchSettings)
 
     # Where each part of the state lives under data_dir.
     @property
@@ -162,7 +170,7 @@ _PUBMED_TYPES: dict[str, tuple[type, ...]] = {
     "backoff_max_s": (int, float),
     "requests_per_second": (int, float, type(None)),
 }
-_TOP_KEYS = {"data_dir", "pubmed", "topics", "schedule", "alerts", "index", "email"}
+_TOP_KEYS = {"data_dir", "pubmed", "topics", "schedule", "alerts", "index", "email", "search"}
 _SOLR_TYPES: dict[str, tuple[type, ...]] = {
     "urls": (list, str), "collection": (str,), "shards": (int,), "replicas": (int,),
     "timeout_s": (int, float),
@@ -282,9 +290,16 @@ def settings_from_mapping(raw: Mapping[str, Any], base_dir: Path,
         alerts[str(name)] = Alert(name=str(name),
                                   query=_check(f"{key}.query", a["query"], (str,)), topic=topic)
 
+    search_raw = _mapping("search", raw.get("search"))
+    _unknown("search", search_raw, {"timeout_s"})
+    timeout = _check("search.timeout_s", search_raw.get("timeout_s", SearchSettings.timeout_s),
+                     (int, float))
+    if timeout <= 0:
+        raise ConfigError("search.timeout_s: must be a number of seconds above 0")
     return Settings(data_dir=data_dir, config_path=config_path, pubmed=pubmed, topics=topics,
                     schedule=sched, alerts=alerts, index=_index_settings(raw.get("index")),
-                    email=_email_settings(raw.get("email")))
+                    email=_email_settings(raw.get("email")),
+                    search=SearchSettings(timeout_s=float(timeout)))
 
 
 _EMAIL_TYPES: dict[str, tuple[type, ...]] = {

@@ -20,6 +20,7 @@ search/: the searcher turns results into Articles.
 from __future__ import annotations
 
 import pickle
+import time
 from collections import OrderedDict
 from collections.abc import Iterator
 from itertools import chain
@@ -33,6 +34,7 @@ from whoosh.matching.wrappers import FilterMatcher
 from whoosh.util.numeric import byte_to_length
 
 from index import whoosh_buffers
+from index.errors import SearchTimeoutError
 
 whoosh_buffers.install()  # readers slice Whoosh's mapped files instead of copying them
 
@@ -386,15 +388,30 @@ class Evaluator:
         # Truncations cut at MAX_EXPANSIONS during the last run(), as (field, prefix), so the
         # searcher can say so instead of silently returning fewer records.
         self.truncated: list[tuple[str, str]] = []
+        self._deadline: float | None = None
+        self._budget: float | None = None
 
-    def run(self, q: wq.Query) -> tuple[np.ndarray, np.ndarray]:
+    def run(self, q: wq.Query, deadline: float | None = None,
+            budget_s: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(mask, scores) of ``q``. Past ``deadline`` (time.monotonic()) the evaluation stops
+        with SearchTimeoutError, checked between query nodes and truncation variants."""
         self.truncated = []
+        self._deadline = deadline
+        self._budget = budget_s
         mask, score = self._eval(q)
         mask = mask & self.a.live
         return mask, np.where(mask, score, np.float32(0))
 
+    def _check_time(self) -> None:
+        if self._deadline is not None and time.monotonic() > self._deadline:
+            raise SearchTimeoutError(
+                f"the search ran longer than {self._budget or 0:g} s and was stopped: make it "
+                "narrower (more letters before '*', fewer alternatives) or raise "
+                "search.timeout_s in the config")
+
     # Each node: (bool mask, float32 scores) arrays of length n_all.
     def _eval(self, q: wq.Query) -> tuple[np.ndarray, np.ndarray]:
+        self._check_time()
         n = self.a.n_all
         if isinstance(q, wq.Term):
             return self._term(q.fieldname, q.text, q.boost)
@@ -504,6 +521,8 @@ class Evaluator:
             if count >= MAX_EXPANSIONS:
                 self.truncated.append((field, str(getattr(q, "text", ""))))
                 break
+            if count % 50 == 49:
+                self._check_time()
             m, s = self._term(field, btext, q.boost)
             mask |= m
             # The best-matching variant counts, so a stem with many variants is not favoured.

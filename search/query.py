@@ -117,6 +117,11 @@ FIELDS: dict[str, tuple[str, ...]] = {
 
 _YEAR_MIN, _YEAR_MAX = 1000, 2999
 
+# Limits that keep a hostile query cheap: a proximity wider than this is refused (words that far
+# apart are no phrase), and so is nesting deeper than MAX_DEPTH parentheses or field prefixes.
+MAX_SLOP = 100
+MAX_DEPTH = 32
+
 
 # -- lexing ----------------------------------------------------------------------------------------
 
@@ -156,6 +161,9 @@ def lex(query: str) -> list[Tok]:
             i = end + 1
             m = _SLOP_RE.match(query, i)
             if m:
+                if len(m.group(1)) > 6 or int(m.group(1)) > MAX_SLOP:
+                    raise _err(query, i, f"proximity ~{m.group(1)} is above the maximum of "
+                                         f"~{MAX_SLOP} words")
                 tok.slop = int(m.group(1)) + 1
                 i = m.end()
             toks.append(tok)
@@ -279,6 +287,7 @@ class Parser:
         self.toks = lex(query)
         self.i = 0
         self.implicit = implicit
+        self.depth = 0  # open parentheses around the current position (MAX_DEPTH)
 
     def peek(self) -> Tok:
         return self.toks[self.i]
@@ -349,6 +358,10 @@ class Parser:
         t = self.peek()
         if t.kind == "LP":
             self.take()
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                raise _err(self.query, t.pos,
+                           f"parentheses nested deeper than {MAX_DEPTH} levels")
             if self.peek().kind == "RP":
                 raise _err(self.query, t.pos, "empty parentheses")
             if self.peek().kind == "EOF":
@@ -357,6 +370,7 @@ class Parser:
             if self.peek().kind != "RP":
                 raise _err(self.query, t.pos, "unbalanced parenthesis ('(' never closed)")
             self.take()
+            self.depth -= 1
             if self.peek().kind == "TAG":
                 fields, tag = self.tag_fields(self.take())
                 _apply_fields(inner, fields, tag)

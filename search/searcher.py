@@ -13,6 +13,7 @@ import contextlib
 import html
 import re
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -305,7 +306,7 @@ class Searcher:
         with self._lock:
             compiled = self._compile(req)
             q = self._with_filters(compiled.query, req)
-            mask, score = self._engine.run(q)
+            mask, score = self._run(q)
             total = int(np.count_nonzero(mask))
             start = (req.page - 1) * req.limit
             sort = _effective_sort(req)
@@ -325,7 +326,7 @@ class Searcher:
             compiled = self._compile(req)
             q = self._with_filters(compiled.query, req)
             start = (req.page - 1) * req.limit
-            mask, score = self._engine.run(q)
+            mask, score = self._run(q)
             ranked = self._order(mask, score, _effective_sort(req), start + req.limit)[start:]
             return [(self._pmid(d), s) for d, s in ranked]
 
@@ -335,7 +336,7 @@ class Searcher:
         with self._lock:
             compiled = self._compile(req)
             q = self._with_filters(compiled.query, req)
-            mask, score = self._engine.run(q)
+            mask, score = self._run(q)
             out = [self._pmid(d) for d, _s in self._order(mask, score, _effective_sort(req), None)]
         yield from out
 
@@ -372,7 +373,7 @@ class Searcher:
             top_w = key[0][0]
             q = wq.AndNot(wq.Or([wq.Term("text", t, boost=w / top_w) for w, t in key]),
                           wq.Term("pmid", pmid))
-            mask, score = self._engine.run(q)
+            mask, score = self._run(q)
             hits = self._hits(self._order(mask, score, "relevance", limit), None)
         return SearchResponse(query=f"similar:{pmid}", total=len(hits), page=1, per_page=limit,
                               hits=hits)
@@ -429,6 +430,11 @@ class Searcher:
             return [(int(d), float(score[d])) for d in docs]
         docs = sort_by(mask, self._arrays.numeric_column("date"), sort == "newest", n)
         return [(int(d), None) for d in docs]
+
+    def _run(self, q: wq.Query) -> tuple[np.ndarray, np.ndarray]:
+        """The engine's evaluation of ``q`` within the configured time budget."""
+        budget = self.settings.search.timeout_s
+        return self._engine.run(q, deadline=time.monotonic() + budget, budget_s=budget)
 
     def _notices(self) -> list[str]:
         """What the last engine run had to cut, in words a searcher can act on."""
@@ -506,7 +512,7 @@ class Searcher:
             alt = self.builder.build(text, req.match)
         except QueryError:
             return None
-        alt_mask, _ = self._engine.run(self._with_filters(alt.query, req))
+        alt_mask, _ = self._run(self._with_filters(alt.query, req))
         if not alt_mask.any():
             return None
         return text

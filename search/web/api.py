@@ -26,6 +26,7 @@ from search.web.models import (
 from search.web.params import (
     MAX_LIMIT,
     MAX_PAGE,
+    MAX_QUERY_LENGTH,
     YEAR_MAX,
     YEAR_MIN,
     check_year_range,
@@ -48,7 +49,7 @@ PmidPath = Annotated[str, Path(pattern=r"^[0-9]{1,10}$", description="A PubMed I
                                examples=["31234567"])]
 
 # Filters shared by search and export, named as in the page URL (and like the CLI options).
-Q = Annotated[str, Query(max_length=2000, description="Query: Whoosh syntax plus PubMed field "
+Q = Annotated[str, Query(max_length=MAX_QUERY_LENGTH, description="Query: Whoosh syntax plus PubMed field "
                          "tags ([tiab], [ti], [ab], [au], [mh], [pt], [dp], [ta], [la]).")]
 Topic = Annotated[list[str], Query(description="Only records of this topic (repeatable).")]
 YearFrom = Annotated[int | None, Query(alias="from", ge=YEAR_MIN, le=YEAR_MAX,

@@ -27,6 +27,7 @@ from index.errors import (
     KetlitError,
     NotFoundError,
     QueryError,
+    SearchTimeoutError,
     UsageError,
 )
 from index.settings import Settings
@@ -52,7 +53,8 @@ def status_for(exc: KetlitError) -> int:
         return 404
     if isinstance(exc, IndexMissingError):
         return 503
-    if isinstance(exc, QueryError | UsageError | InputFileError | ConfigError):
+    if isinstance(exc, QueryError | UsageError | InputFileError | ConfigError
+                  | SearchTimeoutError):
         return 400
     return 500
 

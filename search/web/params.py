@@ -20,6 +20,7 @@ SORTS = ("relevance", "newest", "oldest")
 PAGE_SIZES = (10, 20, 50, 100)
 MAX_LIMIT = 100
 MAX_PAGE = 10000
+MAX_QUERY_LENGTH = 2000  # the API's limit too: a query past it is refused, never truncated
 YEAR_MIN, YEAR_MAX = 1000, 2999
 _PMID = re.compile(r"^[0-9]{1,10}$")
 _TRUE = {"1", "true", "on", "yes"}
@@ -154,8 +155,13 @@ def parse_state(params: Mapping[str, Any] | Any) -> SearchState:
     if year_from is not None and year_to is not None and year_from > year_to:
         errors.append(f"from ({year_from}) is after to ({year_to}); swapped them")
         year_from, year_to = year_to, year_from
+    q = (one("q") or "").strip()
+    if len(q) > MAX_QUERY_LENGTH:
+        errors.append(f"q: the query has {len(q)} characters, more than the {MAX_QUERY_LENGTH} "
+                      "allowed; shorten it")
+        q = ""
     return SearchState(
-        q=(one("q") or "").strip(),
+        q=q,
         topics=many("topic"), year_from=year_from, year_to=year_to, types=many("type"),
         languages=many("lang"), has_abstract=flag("has_abstract"),
         no_retracted=flag("no_retracted"), match=choice("match", MATCHES, "all"),

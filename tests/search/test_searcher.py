@@ -512,3 +512,22 @@ def test_snippets_start_and_end_on_word_boundaries() -> None:
         assert at >= 0, (text, snip)
         assert at == 0 or text[at - 1] == " ", snip
         assert at + len(body) == len(text) or text[at + len(body)] == " ", snip
+
+
+def test_a_search_past_its_time_budget_stops_with_a_clear_message(
+        indexed_settings: Settings) -> None:
+    from index.errors import SearchTimeoutError
+    from index.settings import SearchSettings
+
+    tight = replace(indexed_settings, search=SearchSettings(timeout_s=1e-9))
+    with open_searcher(tight) as s, pytest.raises(SearchTimeoutError,
+                                                  match=r"longer than .* search\.timeout_s"):
+        s.search(SearchRequest(query="cancer OR thyroid"))
+
+
+def test_hostile_query_shapes_are_refused_saying_where(searcher: Searcher) -> None:
+    with pytest.raises(QueryError, match=r"proximity ~999999999999 is above the maximum"):
+        search(searcher, '"a b"~999999999999')
+    with pytest.raises(QueryError, match=r"nested deeper than 32 levels at character 33"):
+        search(searcher, "(" * 400 + "ketamine" + ")" * 400)
+    assert search(searcher, '"ketamine depression"~100').total >= 0

@@ -8,6 +8,11 @@ structured abstract; and a plain companion so a selection of two is always possi
 
 from __future__ import annotations
 
+import os
+import re
+import signal
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +20,7 @@ import pytest
 from index.article import Article, Author, MeshHeading
 from index.settings import Settings, load_settings
 from index.store import RecordStore
-from tests.helpers import write_config
+from tests.helpers import REPO, ketlit_executable, write_config
 
 TOPICS = {
     "depression": {"label": "Ketamine for depression", "query": "ketamine AND depression"},
@@ -109,3 +114,27 @@ def empty_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """A configured data dir with nothing harvested yet."""
     directory = tmp_path_factory.mktemp("web-empty")
     return load_settings(write_config(directory, topics=TOPICS))
+
+
+@pytest.fixture(scope="module")
+def server(web_config: Path) -> Iterator[str]:
+    """`ketlit serve --port 0` as a user runs it; yields its base URL."""
+    env = {k: v for k, v in os.environ.items() if k != "KETLIT_DEBUG"}
+    proc = subprocess.Popen([*ketlit_executable(), "--config", str(web_config), "serve",
+                             "--port", "0"], stderr=subprocess.PIPE, text=True, cwd=str(REPO),
+                            env=env)
+    assert proc.stderr is not None
+    line = proc.stderr.readline()
+    m = re.search(r"(http://127\.0\.0\.1:\d+)/", line)
+    if not m:
+        proc.kill()
+        pytest.fail(f"ketlit serve did not start: {line}{proc.stderr.read()}")
+    try:
+        yield m.group(1)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -528,3 +528,48 @@ def test_an_unknown_topic_is_a_400_naming_the_configured_ones(client: TestClient
         assert "no topic named 'nope'" in r.text and "configured topics" in r.text
     page = client.get("/", params={"q": "cancer", "topic": "nope"})
     assert "no topic named" in page.text
+
+
+def test_one_slow_search_does_not_hold_up_the_others(indexed_settings) -> None:
+    import threading
+
+    from search.searcher import SearchRequest
+    from search.web.searching import SharedSearcher
+
+    shared = SharedSearcher(indexed_settings, size=2)
+    holding, release = threading.Event(), threading.Event()
+
+    def slow() -> None:
+        with shared.use():
+            holding.set()
+            release.wait(30)
+
+    t = threading.Thread(target=slow)
+    t.start()
+    try:
+        assert holding.wait(30)
+        answered = threading.Event()
+
+        def normal() -> None:
+            with shared.use() as s:
+                s.search(SearchRequest(query="cancer"))
+            answered.set()
+
+        threading.Thread(target=normal).start()
+        # Answered while the slow search still holds its Searcher.
+        assert answered.wait(30) and not release.is_set()
+    finally:
+        release.set()
+        t.join()
+        shared.close()
+
+
+def test_hostile_queries_are_refused_cheaply(client: TestClient) -> None:
+    for q in ['"a b"~999999999999', "(" * 400 + "ketamine" + ")" * 400]:
+        r = client.get("/api/search", params={"q": q})
+        assert r.status_code == 400, r.text
+        assert "maximum" in r.text or "nested deeper" in r.text
+        page = client.get("/", params={"q": q})
+        assert page.status_code in (200, 400) and "nternal" not in page.text
+    long = client.get("/", params={"q": "ketamine " * 300})
+    assert "more than the 2000 allowed" in long.text

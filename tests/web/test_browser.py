@@ -11,15 +11,12 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import rispy
 
-from tests.helpers import REPO, ketlit_executable
 from tests.web.conftest import PLAIN_PMID, XSS_PMID, XSS_TITLE
 
 CHROMIUM = Path(os.environ.get("KETLIT_CHROMIUM", "/usr/bin/chromium"))
@@ -36,30 +33,6 @@ def _need_chromium() -> None:
     if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
         pytest.fail(message)
     pytest.skip(reason=message)
-
-
-@pytest.fixture(scope="module")
-def server(web_config: Path) -> Iterator[str]:
-    """`ketlit serve --port 0` as a user runs it; yields its base URL."""
-    env = {k: v for k, v in os.environ.items() if k != "KETLIT_DEBUG"}
-    proc = subprocess.Popen([*ketlit_executable(), "--config", str(web_config), "serve",
-                             "--port", "0"], stderr=subprocess.PIPE, text=True, cwd=str(REPO),
-                            env=env)
-    assert proc.stderr is not None
-    line = proc.stderr.readline()
-    m = re.search(r"(http://127\.0\.0\.1:\d+)/", line)
-    if not m:
-        proc.kill()
-        pytest.fail(f"ketlit serve did not start: {line}{proc.stderr.read()}")
-    try:
-        yield m.group(1)
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.fixture(scope="module")
