@@ -1,7 +1,8 @@
 """Batch mode: one query per line of a ``qid<TAB>query`` file, answered as a TREC run or JSONL.
 
-The whole file is read and checked before anything is searched, so a bad line fails the run
-with its line number instead of leaving half a run file behind.
+The whole file is read first: a line that is not ``qid<TAB>query`` fails the run before any
+output. A query that cannot be searched fails only its own qid (reported on stderr with its line);
+every other query is answered.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
-from index.errors import QueryError, UsageError
+from index.errors import QueryError, SearchTimeoutError, UsageError
 from search.searcher import Searcher, SearchRequest
 
 RUN_TAG = "ketlit"
@@ -45,24 +46,27 @@ def read_batch_file(path: Path) -> list[tuple[int, str, str]]:
 
 
 def run_batch(searcher: Searcher, path: Path, match: str, limit: int, fmt: str, out: TextIO,
-              filters: Mapping[str, Any]) -> None:
+              filters: Mapping[str, Any], err: TextIO | None = None) -> int:
+    """Answer every query of the file; a query that cannot be searched (a malformed line in
+    ``--match all``) is reported on ``err`` naming its qid and line, and the others are still
+    answered. Returns how many queries failed (the CLI exits non-zero when any did)."""
     if fmt not in ("trec", "jsonl"):
         raise UsageError(f"--format: expected trec or jsonl, got {fmt!r}")
-    items = read_batch_file(path)
-    reqs = []
-    for n, qid, query in items:
+    failed = 0
+    for n, qid, query in read_batch_file(path):
         req = SearchRequest(query=query, match=match, limit=limit, **dict(filters))
         try:
-            searcher.builder.build(query, match)  # fail on line n before any output
-        except QueryError as exc:
-            raise QueryError(f"--batch: {path} line {n} (query {qid}): {exc}") from None
-        reqs.append((qid, req))
-    for qid, req in reqs:
-        if fmt == "trec":
-            for rank, (pmid, score) in enumerate(searcher.rank(req), 1):
-                out.write(f"{qid} Q0 {pmid} {rank} {score if score is not None else 0:.6f} "
-                          f"{RUN_TAG}\n")
-        else:
-            resp = searcher.search(req)
-            row = {"qid": qid, "query": req.query, **resp.to_json(short=True)}
-            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            if fmt == "trec":
+                lines = [f"{qid} Q0 {pmid} {rank} {score if score is not None else 0:.6f} "
+                         f"{RUN_TAG}\n" for rank, (pmid, score) in enumerate(searcher.rank(req), 1)]
+            else:
+                resp = searcher.search(req)
+                row = {"qid": qid, "query": req.query, **resp.to_json(short=True)}
+                lines = [json.dumps(row, ensure_ascii=False) + "\n"]
+        except (QueryError, SearchTimeoutError) as exc:
+            failed += 1
+            if err is not None:
+                err.write(f"ketlit: --batch: {path} line {n} (query {qid}): {exc}\n")
+            continue
+        out.writelines(lines)
+    return failed

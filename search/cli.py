@@ -237,8 +237,13 @@ def search(ctx: click.Context, query: str | None, match: str, sort: str, limit: 
                 raise UsageError("search: give either a QUERY or --batch FILE, not both")
             from search.batch import run_batch
 
-            run_batch(searcher, batch_file, match=match, limit=limit if limit != 20 else 100,
-                      fmt=batch_format, out=click.get_text_stream("stdout"), filters=filters)
+            failed = run_batch(searcher, batch_file, match=match,
+                               limit=limit if limit != 20 else 100, fmt=batch_format,
+                               out=click.get_text_stream("stdout"), filters=filters,
+                               err=click.get_text_stream("stderr"))
+            if failed:
+                # Every other query was answered; the exit says some were not.
+                raise click.exceptions.Exit(QueryError.exit_code)
             return
         # No QUERY browses: every record passing the filters (all of them without any), newest
         # first unless --sort oldest.

@@ -50,6 +50,19 @@ _EMPTY_TF = np.zeros(0, dtype=np.float32)
 FacetTable = tuple[list[str], np.ndarray, np.ndarray]
 
 
+class Alternatives(wq.Or):
+    """A typed word or phrase (the first subquery) and its vocabulary expansions (the rest).
+
+    Scored as an Or, except that an expansion never outweighs what the user typed: the scores of
+    each expansion are scaled down, when needed, so that its best document scores at most
+    SYNONYM_CAP times the best document of the typed form (documents full of "HT" no longer beat
+    those that say "serotonin"). Other backends may treat it as a plain Or.
+    """
+
+
+SYNONYM_CAP = 0.5
+
+
 class IndexArrays:
     """Per-snapshot arrays: live documents, field lengths, columns, cached postings."""
 
@@ -423,6 +436,8 @@ class Evaluator:
                 mask &= m
                 score += s
             return mask, score * q.boost if q.boost != 1 else score
+        if isinstance(q, Alternatives):
+            return self._alternatives(q)
         if isinstance(q, wq.Or):
             mask = np.zeros(n, dtype=bool)
             score = np.zeros(n, dtype=np.float32)
@@ -466,6 +481,19 @@ class Evaluator:
         docs = np.fromiter(q.docs(self.a.searcher), dtype=np.int64)
         mask[docs] = True
         return mask, np.zeros(n, dtype=np.float32)
+
+    def _alternatives(self, q: Alternatives) -> tuple[np.ndarray, np.ndarray]:
+        own_mask, own = self._eval(q.subqueries[0])
+        mask, score = own_mask.copy(), own.copy()
+        best = float(own.max()) if own.size else 0.0
+        for sub in q.subqueries[1:]:
+            m, s = self._eval(sub)
+            top = float(s.max()) if s.size else 0.0
+            if best > 0 and top > SYNONYM_CAP * best:
+                s = s * np.float32(SYNONYM_CAP * best / top)
+            mask |= m
+            score += s
+        return mask, score * q.boost if q.boost != 1 else score
 
     def _btext(self, field: str, text: Any) -> bytes:
         if isinstance(text, bytes):

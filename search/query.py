@@ -30,12 +30,14 @@ from index.analysis import PROTECTED, fold, query_variants
 from index.errors import QueryError
 from index.pubtypes import is_pubmed_type
 from index.record_keys import WORD_PARTS, key_text
+from search.engine import Alternatives
 from search.vocabulary import Vocabulary, key_of, load_vocabulary
 
 # Default fields and their weights when a term has no tag: the whole record text, plus a title
 # bonus (weights measured on the relevance benchmark, bench/README.md).
 DEFAULT_FIELDS: dict[str, float] = {"text": 1.0, "title": 0.2}
 SYNONYM_BOOST = 0.5
+PART_BOOST = 0.1  # a part of a hyphenated word, under --match any (bench/README.md, relevance)
 # Proximity evidence: adjacent query words found near each other in the text add this share of
 # their score (measured on the relevance benchmark; 0 turns it off).
 PROXIMITY_WEIGHT = 0.0
@@ -506,6 +508,8 @@ class QueryBuilder:
         if match not in ("all", "any"):
             raise QueryError(f"query: match must be 'all' or 'any', not {match!r}")
         text = text.strip()
+        if match == "any":
+            text = as_text(text)
         if not text:
             raise QueryError("query: the query is empty; give some words to search for")
         node = Parser(text, "and" if match == "all" else "or", self.vocab).parse()
@@ -618,7 +622,8 @@ class QueryBuilder:
                         alts.append(q)
                 if not alts:
                     return None
-                return ends[length - 1], _or_unique(alts)
+                typed = any(key_of(e) == own for e in exprs)
+                return ends[length - 1], _or_unique(alts, typed_first=typed)
         return None
 
     def _fields(self, fields: tuple[str, ...] | None) -> dict[str, float]:
@@ -669,6 +674,11 @@ class QueryBuilder:
             ctx.raw.append(node.text)
         fmap = self._fields(fields)
         parts = [self._expression([g], fmap, 1.0, 1) for g in groups]
+        if not ctx.implicit_and:
+            # --match any: a hyphenated or alphanumeric word ("high-fat", "IGF-1") also counts
+            # by each of its parts, a little less than the word itself.
+            parts += [self._expression([(p,)], fmap, PART_BOOST, 1)
+                      for g in groups if len(g) > 2 for p in g[1:] if len(p) > 1]
         qs = [p for p in parts if p is not None]
         if len(qs) == 1:
             return qs[0]
@@ -708,7 +718,7 @@ class QueryBuilder:
                 q = self._expression(expr, fmap, self.synonym_boost, 1)
                 if q is not None:
                     alts.append(q)
-        return _or_unique(alts)
+        return _or_unique(alts, typed_first=True)
 
     def _wild(self, node: TermNode, ctx: _Ctx, negated: bool) -> wq.Query:
         """Truncation: every word that begins with the letters typed, matched against the
@@ -815,6 +825,35 @@ def known_tags() -> list[str]:
 _DATE_TEXT = re.compile(r"^\s*\d{4}(?:[/-]\d{1,2}){0,2}\s*$")
 
 
+_OPERATOR_WORDS = {"AND", "OR", "NOT", "ANDNOT", "&&", "||"}
+_TEXT_DROP = str.maketrans({c: " " for c in '"\u201c\u201d[]{}~*^?'})
+_IN_WORD_PARENS = re.compile(r"^[^()]*\w\([^()\s]+\)[^()]*$")  # apo(a), chaperone(s)
+
+
+def as_text(query: str) -> str:
+    """``--match any`` reads its text as text (a question or a claim pasted as a sentence):
+    quotes, brackets, parentheses that are not part of a word ("(R)-ketamine", "apo(a)"),
+    operators, wildcards, proximity and field prefixes become plain words, so "1)", "vs." or an
+    unbalanced parenthesis are never syntax errors."""
+    words = []
+    for raw in query.translate(_TEXT_DROP).split():
+        word = raw
+        if word in _OPERATOR_WORDS:
+            word = word.lower()
+        if not (_STEREO_AT.match(word) or _IN_WORD_PARENS.match(word)):
+            word = word.replace("(", " ").replace(")", " ")
+        parts = []
+        for part in word.split():
+            part = part.lstrip("-+!").rstrip(":")
+            m = _FIELD_RE.match(part)
+            if m and m.group(1).lower() in FIELDS:
+                part = f"{m.group(1)} {m.group(2)}"
+            if part:
+                parts.append(part)
+        words.extend(parts)
+    return " ".join(words)
+
+
 def _is_date_node(node: Node) -> bool:
     return (isinstance(node, TermNode | PhraseNode) and bool(_DATE_TEXT.match(node.text))
             and node.fields in (None, ("year",)))
@@ -840,13 +879,17 @@ def _unstemmed(field: str, pattern: str) -> list[tuple[str, str]]:
     return [(field, pattern)]  # author, journal, spell: unstemmed already
 
 
-def _or_unique(alts: list[wq.Query]) -> wq.Query:
-    """Or of alternatives, dropping those that compile to the same query as an earlier one."""
+def _or_unique(alts: list[wq.Query], typed_first: bool = False) -> wq.Query:
+    """Or of alternatives, dropping those that compile to the same query as an earlier one.
+    ``typed_first``: the first is what the user typed and the rest its vocabulary expansions,
+    which then never outweigh it (engine.Alternatives)."""
     seen: dict[str, wq.Query] = {}
     for q in alts:
         seen.setdefault(str(q), q)  # str: boosts aside; the first (strongest) wins
     out = list(seen.values())
-    return out[0] if len(out) == 1 else wq.Or(out)
+    if len(out) == 1:
+        return out[0]
+    return Alternatives(out) if typed_first else wq.Or(out)
 
 
 def _is_wild(text: str) -> bool:

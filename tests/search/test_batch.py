@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from index.errors import QueryError, UsageError
+from index.errors import UsageError
 from index.settings import Settings
 from search.batch import read_batch_file, run_batch
 from search.searcher import open_searcher
@@ -61,17 +61,34 @@ def test_bad_lines_are_named(tmp_path: Path, text: str, message: str) -> None:
         read_batch_file(qfile)
 
 
-def test_bad_query_fails_before_any_output(tmp_path: Path, indexed_settings: Settings) -> None:
+def test_a_bad_query_fails_only_its_own_qid(tmp_path: Path, indexed_settings: Settings) -> None:
     qfile = tmp_path / "q.tsv"
-    qfile.write_text("q1\tketamine\nq2\t(ketamine\n", encoding="utf-8")
-    out = io.StringIO()
-    with open_searcher(indexed_settings) as s, pytest.raises(QueryError, match="line 2"):
-        run_batch(s, qfile, match="all", limit=5, fmt="trec", out=out, filters={})
-    assert out.getvalue() == ""
+    qfile.write_text("q1\tketamine\nq2\t(ketamine\nq3\tesketamine\n", encoding="utf-8")
+    out, err = io.StringIO(), io.StringIO()
+    with open_searcher(indexed_settings) as s:
+        failed = run_batch(s, qfile, match="all", limit=5, fmt="trec", out=out, filters={},
+                           err=err)
+    assert failed == 1
+    assert {ln.split()[0] for ln in out.getvalue().splitlines()} == {"q1", "q3"}
+    assert "line 2 (query q2)" in err.getvalue()
     proc = run_ketlit(["search", "--batch", str(qfile)], _config(tmp_path, indexed_settings))
-    assert proc.returncode == 2 and proc.stdout == ""
-    assert "line 2" in proc.stderr and "unbalanced parenthesis" in proc.stderr
+    assert proc.returncode == 2
+    assert {ln.split()[0] for ln in proc.stdout.splitlines()} == {"q1", "q3"}
+    assert "line 2 (query q2)" in proc.stderr and "unbalanced parenthesis" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("text", [
+    "Does ketamine (esketamine help depression?", "1) ketamine vs. placebo: which is better",
+    'the "rapid antidepressant effect of ketamine', "ketamine [1] and depression ]",
+    "ketamine AND OR NOT depression", "- ketamine ~3 * depression (", "-rats ketamine:",
+])
+def test_match_any_reads_text_as_text(indexed_settings: Settings, text: str) -> None:
+    from search.searcher import SearchRequest
+
+    with open_searcher(indexed_settings) as s:
+        resp = s.search(SearchRequest(query=text, match="any"))
+    assert resp.total > 0
 
 
 def test_missing_file(tmp_path: Path) -> None:

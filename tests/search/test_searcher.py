@@ -531,3 +531,40 @@ def test_hostile_query_shapes_are_refused_saying_where(searcher: Searcher) -> No
     with pytest.raises(QueryError, match=r"nested deeper than 32 levels at character 33"):
         search(searcher, "(" * 400 + "ketamine" + ")" * 400)
     assert search(searcher, '"ketamine depression"~100').total >= 0
+
+
+def _small_index(tmp_path: Path, articles: list[Article]) -> Settings:
+    from index.settings import settings_from_mapping
+
+    s = settings_from_mapping({"data_dir": str(tmp_path / "d")}, tmp_path)
+    with RecordStore(s.store_path) as store:
+        store.upsert(articles)
+    rebuild_index(s)
+    return s
+
+
+def test_a_vocabulary_expansion_never_outweighs_the_word_typed(tmp_path: Path) -> None:
+    filler = " ".join(f"word{i}" for i in range(40))
+    s = _small_index(tmp_path, [
+        Article(pmid="1", title="Platelet serotonin in mood disorders", abstract=filler),
+        Article(pmid="2", title="5-HT receptors", abstract="5-HT 5-HT 5-HT binding of 5-HT."),
+        *[Article(pmid=str(10 + i), title=f"Unrelated record {i}", abstract=filler)
+          for i in range(8)],
+    ])
+    with open_searcher(s) as se:
+        for match in ("all", "any"):
+            hits = pmids(se.search(SearchRequest(query="serotonin", match=match)))
+            assert hits[:2] == ["1", "2"], match  # the expansion finds 2, ranked below 1
+
+
+def test_match_any_counts_a_hyphenated_word_by_its_parts(tmp_path: Path) -> None:
+    s = _small_index(tmp_path, [
+        Article(pmid="1", title="A high-fat diet in mice"),
+        Article(pmid="2", title="Dietary fat and mood"),
+        Article(pmid="3", title="Plant-based diets"),
+        *[Article(pmid=str(10 + i), title=f"Unrelated record {i}") for i in range(8)],
+    ])
+    with open_searcher(s) as se:
+        anyw = pmids(se.search(SearchRequest(query="effects of a high-fat diet", match="any")))
+        assert anyw[0] == "1" and "2" in anyw  # "fat" alone counts, below the whole word
+        assert pmids(se.search(SearchRequest(query="high-fat"))) == ["1"]  # all: the word
