@@ -131,11 +131,15 @@ class RunRecord:
 class RecordStore:
     """SQLite-backed store. One connection per instance; open one per thread or process."""
 
-    def __init__(self, path: Path, *, clock: Clock = system_clock) -> None:
+    def __init__(self, path: Path, *, clock: Clock = system_clock, readonly: bool = False) -> None:
         self.path = Path(path)
         # Every stamp the store writes (first_seen, updated, run times) comes from this clock, so
         # tests can pin "now" instead of depending on today's date.
         self.clock = clock
+        self.readonly = readonly
+        if readonly:
+            self.conn = _open_readonly(self.path)
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: transactions are explicit (``transaction()``), so a batch and its
         # checkpoint commit together or not at all.
@@ -511,6 +515,35 @@ class RecordStore:
 
     def set_meta(self, key: str, value: str) -> None:
         self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?,?)", (key, value))
+
+
+def _open_readonly(path: Path) -> sqlite3.Connection:
+    """A connection that never writes, for every command that only reads (search, show,
+    similar, stats, export, serve), so they work on a data_dir they may not write: a read-only
+    disk, a snapshot, another user's harvest. SQLite's mode=ro still needs the WAL's shared
+    memory file; where that cannot be made (a read-only directory) the store is opened as
+    immutable, which is safe there since nothing can write it either. A missing store reads as
+    an empty one."""
+    if not path.exists():
+        conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        conn.executescript(_SCHEMA)
+        return conn
+    uri = path.resolve().as_uri()
+    for mode in ("mode=ro", "immutable=1"):
+        conn = sqlite3.connect(f"{uri}?{mode}", uri=True, timeout=60, isolation_level=None,
+                               check_same_thread=False)
+        try:
+            conn.execute("SELECT count(*) FROM articles").fetchone()
+            return conn
+        except sqlite3.OperationalError as exc:
+            conn.close()
+            if "no such table" in str(exc):
+                raise environment_error(sqlite3.DatabaseError(str(exc)), path) or exc from exc
+            last = exc
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise environment_error(exc, path) or exc from exc
+    raise environment_error(last, path) or last
 
 
 _REVISED = re.compile(r'"revised_date":"([^"]*)"')

@@ -474,7 +474,7 @@ def open_index(settings: Settings) -> Any:
 def _store_is_empty(settings: Settings) -> bool:
     if not settings.store_path.exists():
         return True
-    store = RecordStore(settings.store_path)
+    store = RecordStore(settings.store_path, readonly=True)
     try:
         return store.count() == 0
     finally:

@@ -73,7 +73,7 @@ def _iso(t: datetime) -> str:
 def last_harvest_start(settings: Settings) -> datetime | None:
     if not settings.store_path.exists():
         return None
-    with RecordStore(settings.store_path) as store:
+    with RecordStore(settings.store_path, readonly=True) as store:
         value = store.get_meta("last_harvest_started")
     return _since_dt(value) if value else None
 
@@ -81,7 +81,7 @@ def last_harvest_start(settings: Settings) -> datetime | None:
 def collect_digest(settings: Settings, since: datetime | str) -> Digest:
     """The records new since ``since``, per topic and per saved search."""
     since_dt = _since_dt(since)
-    with RecordStore(settings.store_path) as store:
+    with RecordStore(settings.store_path, readonly=True) as store:
         new_ids = store.new_since(_iso(since_dt))
         # Per topic: new to that topic, which includes records the store already had for
         # another topic. new_since orders newest first, as the digest lists them.

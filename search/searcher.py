@@ -227,7 +227,7 @@ class Searcher:
         self.builder = QueryBuilder(self.vocab)
         self._lock = threading.RLock()
         self._analyzer = BiomedTokenizer(stem=True, protected=PROTECTED)
-        self.store = RecordStore(settings.store_path)
+        self.store = RecordStore(settings.store_path, readonly=True)
         self._ix: Any = None
         self._s: Any = None
         try:

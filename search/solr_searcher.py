@@ -53,7 +53,7 @@ class SolrSearcher(Searcher):
         self.builder = QueryBuilder(self.vocab)
         self._lock = threading.RLock()
         self._analyzer = BiomedTokenizer(stem=True, protected=PROTECTED)
-        self.store = RecordStore(settings.store_path)
+        self.store = RecordStore(settings.store_path, readonly=True)
         self.index = SolrIndex(settings)
         self._s = None
         try:

@@ -18,7 +18,7 @@ from index.store import RecordStore
 def collect_stats(settings: Settings) -> dict[str, Any]:
     if not settings.store_path.exists():
         return _empty(settings)
-    store = RecordStore(settings.store_path)
+    store = RecordStore(settings.store_path, readonly=True)
     try:
         total = store.count()
         topics = {name: store.count(name) for name in settings.topics}

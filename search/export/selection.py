@@ -188,7 +188,7 @@ def export_selection(settings: Any, *, fmt: str, query: str | None = None,
     if not Path(settings.store_path).exists():
         raise IndexMissingError("export: the index is empty; fill it with `ketlit harvest` "
                                 "(or `ketlit ingest FILE`) first")
-    store = RecordStore(settings.store_path)
+    store = RecordStore(settings.store_path, readonly=True)
     try:
         # Filters always go through the searcher (an empty query browses them), so they mean
         # exactly what `ketlit search` makes of them: aliases, topics, years, types.

@@ -50,7 +50,7 @@ def _open_store(settings: Settings) -> RecordStore:
     if not settings.store_path.exists():
         raise IndexMissingError(
             f"no records yet in {settings.data_dir}: run `ketlit harvest` or `ketlit ingest FILE`")
-    return RecordStore(settings.store_path)
+    return RecordStore(settings.store_path, readonly=True)
 
 
 def _articles(store: RecordStore, pmids: list[str]) -> Iterator[Article]:

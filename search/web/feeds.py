@@ -85,7 +85,7 @@ def render_feed(*, feed_id: str, title: str, subtitle: str, self_url: str, html_
 def _entries(settings: Settings, arrivals: list[tuple[str, str]]) -> list[tuple[Article, str]]:
     if not arrivals:
         return []
-    with RecordStore(settings.store_path) as store:
+    with RecordStore(settings.store_path, readonly=True) as store:
         found = store.get_many([p for p, _ in arrivals])
     return [(found[p], seen) for p, seen in arrivals if p in found]
 
@@ -93,14 +93,14 @@ def _entries(settings: Settings, arrivals: list[tuple[str, str]]) -> list[tuple[
 def _meta(settings: Settings) -> str | None:
     if not settings.store_path.exists():
         return None
-    with RecordStore(settings.store_path) as store:
+    with RecordStore(settings.store_path, readonly=True) as store:
         return store.get_meta("last_harvest_started")
 
 
 def _arrivals(settings: Settings, topic: str | None, limit: int) -> list[tuple[str, str]]:
     if not settings.store_path.exists():
         return []
-    with RecordStore(settings.store_path) as store:
+    with RecordStore(settings.store_path, readonly=True) as store:
         return store.arrivals(topic, limit=limit)
 
 

@@ -132,7 +132,7 @@ def harvest_info(settings: Settings) -> dict[str, Any]:
     info: dict[str, Any] = {"records": None, "last": None, "status": None}
     if not settings.store_path.exists():
         return info
-    with RecordStore(settings.store_path) as store:
+    with RecordStore(settings.store_path, readonly=True) as store:
         info["records"] = store.count()
         runs = store.last_runs()
         if runs:

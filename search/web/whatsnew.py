@@ -82,7 +82,7 @@ def new_pmids(settings: Settings, since: date | None, topic: str | None) -> tupl
     """(the stamp "new" counts from, the new PMIDs newest first)."""
     if not settings.store_path.exists():
         return "", []
-    with RecordStore(settings.store_path) as store:
+    with RecordStore(settings.store_path, readonly=True) as store:
         stamp = since.isoformat() if since else (store.get_meta("last_harvest_started") or "")
         return stamp, store.new_since(stamp, topic)
 
@@ -90,7 +90,7 @@ def new_pmids(settings: Settings, since: date | None, topic: str | None) -> tupl
 def _page_articles(settings: Settings, pmids: list[str]) -> list[Hit]:
     if not pmids:
         return []
-    with RecordStore(settings.store_path) as store:
+    with RecordStore(settings.store_path, readonly=True) as store:
         found = store.get_many(pmids)
     return [Hit(found[p], None, None) for p in pmids if p in found]
 
@@ -145,7 +145,7 @@ def overview(request: Request) -> dict[str, Any] | None:
     settings: Settings = request.app.state.settings
     if not settings.store_path.exists():
         return None
-    with RecordStore(settings.store_path) as store:
+    with RecordStore(settings.store_path, readonly=True) as store:
         runs = store.last_runs()
     try:
         with request.app.state.searcher.use() as searcher:
