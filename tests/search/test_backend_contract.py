@@ -16,6 +16,7 @@ from index.settings import IndexSettings, Settings, SolrSettings
 from search.searcher import Searcher, SearchRequest, open_searcher
 from tests.search.test_searcher import (  # noqa: F401  (collected here, against both backends)
     test_all_terms_required_by_default_any_with_match_any,
+    test_an_unknown_topic_is_an_error_listing_the_configured_ones,
     test_bad_requests,
     test_biomedical_terms_and_synonyms_find_records,
     test_did_you_mean,
@@ -27,6 +28,7 @@ from tests.search.test_searcher import (  # noqa: F401  (collected here, against
     test_filters_do_not_change_the_ranking,
     test_get_and_not_found,
     test_hits_are_store_articles_with_scores,
+    test_hostile_query_shapes_are_refused_saying_where,
     test_iter_matching_pmids_returns_every_match_in_order,
     test_new_records,
     test_pagination_and_sorting,

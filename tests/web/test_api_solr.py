@@ -16,11 +16,13 @@ import pytest
 from index.settings import IndexSettings, Settings, SolrSettings
 from tests.web.test_api import (  # noqa: F401  (collected here, against Solr)
     client,
+    test_an_unknown_topic_is_a_400_naming_the_configured_ones,
     test_api_search_without_q_lists_the_filtered_records,
     test_bad_parameters_get_a_clear_4xx,
     test_every_format_exports_the_whole_search,
     test_export_errors,
     test_export_selection_as_ris_reads_back,
+    test_hostile_queries_are_refused_cheaply,
     test_match_any_finds_at_least_what_all_finds,
     test_misspelt_query_offers_a_suggestion,
     test_new_page_and_export_redirects,
@@ -37,6 +39,7 @@ from tests.web.test_api import (  # noqa: F401  (collected here, against Solr)
     test_record_has_the_article_fields,
     test_record_page,
     test_search_answers_the_design_json_with_facets,
+    test_search_page_draws_results_by_year_over_the_whole_result_set,
     test_similar_records,
     test_snippets_mark_the_matched_terms,
     test_stats,
