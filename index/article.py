@@ -81,6 +81,10 @@ class Article:
     # DataBankList as PubMed's MEDLINE SI field writes it: "ClinicalTrials.gov/NCT01234567"
     # (searched by [si]; trial registry ids for the evidence annotations).
     secondary_ids: list[str] = field(default_factory=list)
+    # Evidence annotations (index/annotations): design, route, drug, condition, participants,
+    # phase, control, registry. Computed by the store whenever a record is written; None on a
+    # record never stored (a parser's output) or stored before annotations existed.
+    annotations: dict[str, Any] | None = None
 
     # -- serialisation: the record store keeps articles as JSON -----------------------------------
 

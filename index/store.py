@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from index.annotations import annotate
 from index.article import Article
 from index.errors import CorruptDataError, environment_error
 
@@ -220,6 +221,9 @@ class RecordStore:
             if topic:
                 add.add(topic)
             for art in articles:
+                # Every stored record carries its evidence annotations, whatever wrote it
+                # (harvest, ingest, reindex): this is the one place they are computed.
+                art.annotations = annotate(art)
                 row = self.conn.execute(
                     "SELECT json, topics, harvested, ingested FROM articles WHERE pmid=?",
                     (art.pmid,)).fetchone()
@@ -313,6 +317,31 @@ class RecordStore:
                 return
             for _pmid, js in rows:
                 yield Article.from_json(js)
+            last = rows[-1][0]
+
+    def refresh_annotations(self, batch: int = 1000) -> int:
+        """Recompute every record's evidence annotations (reindex: records stored before they
+        existed, or under older rules); rewrites only rows whose annotations changed, without
+        touching their dates or index flags (the reindex that calls this re-reads them all)."""
+        changed = 0
+        last = ""
+        while True:
+            rows = self.conn.execute(
+                "SELECT pmid, json FROM articles WHERE pmid > ? ORDER BY pmid LIMIT ?",
+                (last, batch)).fetchall()
+            if not rows:
+                return changed
+            updates = []
+            for pmid, js in rows:
+                art = Article.from_json(js)
+                ann = annotate(art)
+                if ann != art.annotations:
+                    art.annotations = ann
+                    updates.append((art.to_json(), pmid))
+            if updates:
+                with self.transaction():
+                    self.conn.executemany("UPDATE articles SET json=? WHERE pmid=?", updates)
+                changed += len(updates)
             last = rows[-1][0]
 
     def pmids(self, topic: str | None = None) -> set[str]:

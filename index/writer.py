@@ -335,6 +335,7 @@ def rebuild_index(settings: Settings, progress: bool = False) -> int:
         # A damaged store stops the rebuild before it replaces a good index with a partial one.
         with RecordStore(settings.store_path) as checked:
             checked.check()
+            checked.refresh_annotations()  # rules may have changed since records were stored
         if settings.index.backend == "solr":
             from index.solr.backend import rebuild_solr
 

@@ -1,0 +1,287 @@
+"""Apply the annotation rules of rules.yaml to one Article.
+
+A task (design, route, ...) is an ordered list of rules; a rule names a label, the parts of the
+record it reads (title, abstract, text = both, pubtypes, mesh, keywords, meta = the three indexed
+vocabularies) and regular expressions that must (``any``) or must not (``unless``) match there,
+optionally only when an earlier task already chose some label (``when``). In ``first`` mode the
+first matching rule decides; in ``all`` mode every matching rule adds its label. ``drop`` removes
+labels made redundant by others (racemic ketamine when only esketamine is named). Overrides at the
+end apply whole-record facts (a systematic review has no route, control, phase or sample).
+
+Every pattern is compiled once per process (lru_cache on the rules file), and each rule's patterns
+are one alternation, so a record costs one regex scan per rule: well under a millisecond.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from index.article import Article
+from index.errors import ConfigError
+
+RULES_PATH = Path(__file__).with_name("rules.yaml")
+ANNOTATION_KEYS = ("design", "route", "drug", "condition", "participants", "phase", "control",
+                   "registry")
+_SOURCES = ("title", "abstract", "text", "pubtypes", "mesh", "keywords", "meta", "all")
+
+
+@dataclass(frozen=True)
+class Rule:
+    label: str
+    sources: tuple[str, ...]
+    pattern: re.Pattern[str] | None
+    unless: re.Pattern[str] | None
+    anchors: tuple[str, ...] | None  # lower-case literals one of which any match contains
+    case: bool  # matched on the text as written (else on its lower-cased twin)
+    when: tuple[tuple[str, frozenset[str]], ...]  # (task, labels): any of them already chosen
+    when_not: tuple[tuple[str, frozenset[str]], ...]
+
+
+@dataclass(frozen=True)
+class Task:
+    name: str
+    mode: str  # "first" or "all"
+    rules: tuple[Rule, ...]
+    default: tuple[str, ...]
+    drop: tuple[tuple[str, frozenset[str]], ...]  # drop label when any of these labels is present
+
+
+@dataclass(frozen=True)
+class Count:
+    patterns: tuple[re.Pattern[str], ...]  # each with a group named n
+    total: tuple[re.Pattern[str], ...]  # "a total of N": preferred when present
+    words: dict[str, int]
+    maximum: int
+    ignore: re.Pattern[str] | None  # a number followed by this is not people (mg, years...)
+
+
+@dataclass(frozen=True)
+class Rules:
+    tasks: tuple[Task, ...]
+    count: Count
+    registry: re.Pattern[str] | None  # case-sensitive, on the text as written
+    registry_keys: tuple[str, ...]  # lower-case literals one of which every id contains
+    overrides: tuple[tuple[str, frozenset[str], dict[str, Any]], ...]
+
+
+def _lower(pattern: str) -> str:
+    """The pattern for lower-cased text: letters lowered, escapes (\\B, \\S, \\W) kept."""
+    return re.sub(r"(\\.|\(\?P<)|([A-Z])", lambda m: m.group(1) or m.group(2).lower(), pattern)
+
+
+def _rx(parts: Any, where: str, case: bool = False) -> re.Pattern[str] | None:
+    """One alternation of the parts. Unless ``case`` (a case-sensitive rule such as IV or IM),
+    it is compiled for the lower-cased text: sre scans plain lower-case patterns several times
+    faster than IGNORECASE ones."""
+    if not parts:
+        return None
+    if isinstance(parts, str):
+        parts = [parts]
+    try:
+        joined = "|".join(f"(?:{p})" for p in parts)
+        return re.compile(joined if case else _lower(joined))
+    except re.error as exc:
+        raise ConfigError(f"annotation rules: bad pattern in {where}: {exc}; fix {RULES_PATH}") from exc
+
+
+def _anchor(alternative: str) -> str | None:
+    """The longest literal run every match of this pattern must contain, lower-cased, or None
+    when none is certain. Conservative: anything inside a group, class or quantified is skipped."""
+    runs: list[str] = []
+    cur: list[str] = []
+    depth = 0
+    i = 0
+    n = len(alternative)
+    while i < n:
+        c = alternative[i]
+        if c == "\\" and i + 1 < n:
+            nxt = alternative[i + 1]
+            lit = nxt if not nxt.isalnum() else None  # \. \( are literals; \b \d \s are not
+            i += 2
+            token = lit
+        elif c == "(":
+            depth += 1
+            i += 1
+            token = None
+        elif c == ")":
+            depth -= 1
+            i += 1
+            token = None
+        elif c == "[":
+            j = alternative.find("]", i + 2)
+            i = (j + 1) if j > 0 else n
+            token = None
+        elif c == "|" and depth == 0:
+            return None  # a top-level alternation inside one entry: no single anchor
+        elif c in ".^$*+?{}|":
+            i += 1
+            token = None
+        else:
+            i += 1
+            token = c
+        quantified = i < n and alternative[i] in "?*{"
+        if token is None or depth > 0 or quantified:
+            if cur:
+                runs.append("".join(cur))
+            cur = []
+            if quantified and alternative[i] == "?":
+                i += 1
+            continue
+        cur.append(token.lower())
+    if cur:
+        runs.append("".join(cur))
+    best = max(runs, key=len, default="")
+    return best if len(best) >= 2 else None
+
+
+def _anchors(parts: Any) -> tuple[str, ...] | None:
+    if not parts:
+        return None
+    if isinstance(parts, str):
+        parts = [parts]
+    found = [_anchor(p) for p in parts]
+    if any(a is None for a in found):
+        return None
+    return tuple(dict.fromkeys(a for a in found if a))
+
+
+def _conds(raw: Any) -> tuple[tuple[str, frozenset[str]], ...]:
+    return tuple((k, frozenset([v] if isinstance(v, str) else v)) for k, v in (raw or {}).items())
+
+
+@lru_cache(maxsize=4)
+def load_rules(path: Path = RULES_PATH) -> Rules:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"annotation rules: cannot read {path}: {exc}") from exc
+    tasks = []
+    for name, spec in raw["tasks"].items():
+        rules = []
+        for i, r in enumerate(spec.get("rules") or ()):
+            where = f"{name} rule {i + 1} ({r.get('label')})"
+            src = r.get("in", "text")
+            sources = tuple([src] if isinstance(src, str) else src)
+            if any(s not in _SOURCES for s in sources):
+                raise ConfigError(f"annotation rules: {where}: unknown source in {sources}")
+            case = bool(r.get("case"))
+            keys = r.get("keys")
+            anchors = (tuple(k.lower() for k in keys) if keys else _anchors(r.get("any")))
+            rules.append(Rule(str(r["label"]), sources, _rx(r.get("any"), where, case),
+                              _rx(r.get("unless"), where, case), anchors, case,
+                              _conds(r.get("when")), _conds(r.get("when_not"))))
+        drop = tuple((k, frozenset(v)) for k, v in (spec.get("drop") or {}).items())
+        tasks.append(Task(name, spec.get("mode", "all"), tuple(rules),
+                          tuple(spec.get("default") or ()), drop))
+    c = raw["participants"]
+    count = Count(tuple(_rx(p, "participants") for p in c["patterns"]),
+                  tuple(_rx(p, "participants total") for p in c.get("total") or ()),
+                  {str(k).lower(): int(v) for k, v in c["words"].items()},
+                  int(c.get("maximum", 10**7)), _rx(c.get("ignore"), "participants ignore"))
+    reg = raw["registry"]
+    overrides = tuple((o["task"], frozenset(o["labels"]), o["set"]) for o in raw["overrides"])
+    return Rules(tuple(tasks), count, _rx(reg["any"], "registry", case=True),
+                 tuple(k.lower() for k in reg["keys"]), overrides)  # type: ignore[arg-type]
+
+
+def _texts(art: Article) -> dict[str, str]:
+    title = art.title or ""
+    abstract = art.abstract or ""
+    pubtypes = "; ".join(art.publication_types)
+    mesh = "; ".join(m.descriptor for m in art.mesh)
+    keywords = "; ".join(art.keywords)
+    meta = f"{pubtypes}; {mesh}; {keywords}"
+    out = {"title": title, "abstract": abstract, "text": f"{title}\n{abstract}",
+           "pubtypes": pubtypes, "mesh": mesh, "keywords": keywords, "meta": meta,
+           "all": f"{title}\n{abstract}\n{meta}"}
+    # lower-cased twins ("~text") for the literal prefilter: a substring test is far cheaper
+    # than a case-insensitive regex scan, and most rules do not apply to most records
+    out.update({"~" + k: v.lower() for k, v in list(out.items())})
+    return out
+
+
+def _matches(rule: Rule, texts: dict[str, str], chosen: dict[str, list[str]]) -> bool:
+    for task, labels in rule.when:
+        if not labels.intersection(chosen.get(task, ())):
+            return False
+    for task, labels in rule.when_not:
+        if labels.intersection(chosen.get(task, ())):
+            return False
+    if rule.pattern is None:
+        return True
+    for s in rule.sources:
+        low = texts["~" + s]
+        if not low:
+            continue
+        if rule.anchors is not None and not any(a in low for a in rule.anchors):
+            continue
+        t = texts[s] if rule.case else low
+        if rule.pattern.search(t):
+            if rule.unless is not None and rule.unless.search(t):
+                continue
+            return True
+    return False
+
+
+def _participants(count: Count, text: str) -> int | None:
+    def value(tok: str) -> int | None:
+        tok = tok.replace(",", "").replace(" ", "").lower()
+        if tok.isdigit():
+            return int(tok)
+        return count.words.get(tok)
+
+    for rx in count.total:
+        m = rx.search(text)
+        if m:
+            v = value(m.group("n"))
+            if v and v <= count.maximum:
+                return v
+    best = None
+    for rx in count.patterns:
+        for m in rx.finditer(text):
+            v = value(m.group("n"))
+            if v and v <= count.maximum and (best is None or v > best):
+                best = v
+    return best
+
+
+def annotate(art: Article, rules: Rules | None = None) -> dict[str, Any]:
+    """The annotations object for one record (plain JSON types, keys in ANNOTATION_KEYS)."""
+    rules = rules or load_rules()
+    texts = _texts(art)
+    chosen: dict[str, list[str]] = {}
+    for task in rules.tasks:
+        labels: list[str] = []
+        chosen[task.name] = labels  # rules may depend on labels this task already chose
+        for rule in task.rules:
+            if rule.label in labels:
+                continue
+            if _matches(rule, texts, chosen):
+                labels.append(rule.label)
+                if task.mode == "first":
+                    break
+        for label, others in task.drop:
+            if label in labels and others.intersection(labels):
+                labels.remove(label)
+        chosen[task.name] = labels or list(task.default)
+    out: dict[str, Any] = {k: chosen.get(k, []) for k in ANNOTATION_KEYS}
+    out["participants"] = _participants(rules.count, texts["~text"])
+    ids: list[str] = []
+    hay = texts["text"] + "\n" + "\n".join(art.secondary_ids)
+    if rules.registry is not None and any(k in hay.lower() for k in rules.registry_keys):
+        for m in rules.registry.finditer(hay):
+            rid = m.group(0).replace(" ", "")
+            if rid not in ids:
+                ids.append(rid)
+    out["registry"] = ids
+    for task, labels, settings in rules.overrides:
+        if labels.intersection(chosen.get(task, ())):
+            for key, value in settings.items():
+                out[key] = value
+    return out
