@@ -67,7 +67,8 @@ class Rules:
     count: Count
     registry: re.Pattern[str] | None  # case-sensitive, on the text as written
     registry_keys: tuple[str, ...]  # lower-case literals one of which every id contains
-    overrides: tuple[tuple[str, frozenset[str], dict[str, Any]], ...]
+    # (task, labels, set these, fill these when still empty)
+    overrides: tuple[tuple[str, frozenset[str], dict[str, Any], dict[str, Any]], ...]
 
 
 def _lower(pattern: str) -> str:
@@ -185,7 +186,8 @@ def load_rules(path: Path = RULES_PATH) -> Rules:
                   {str(k).lower(): int(v) for k, v in c["words"].items()},
                   int(c.get("maximum", 10**7)), _rx(c.get("ignore"), "participants ignore"))
     reg = raw["registry"]
-    overrides = tuple((o["task"], frozenset(o["labels"]), o["set"]) for o in raw["overrides"])
+    overrides = tuple((o["task"], frozenset(o["labels"]), o.get("set") or {}, o.get("fill") or {})
+                      for o in raw["overrides"])
     return Rules(tuple(tasks), count, _rx(reg["any"], "registry", case=True),
                  tuple(k.lower() for k in reg["keys"]), overrides)  # type: ignore[arg-type]
 
@@ -280,8 +282,10 @@ def annotate(art: Article, rules: Rules | None = None) -> dict[str, Any]:
             if rid not in ids:
                 ids.append(rid)
     out["registry"] = ids
-    for task, labels, settings in rules.overrides:
+    for task, labels, settings, fills in rules.overrides:
         if labels.intersection(chosen.get(task, ())):
-            for key, value in settings.items():
-                out[key] = value
+            out.update(settings)
+            for key, value in fills.items():
+                if out.get(key) in (None, []):
+                    out[key] = value
     return out
