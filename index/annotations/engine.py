@@ -54,7 +54,8 @@ class Task:
 
 @dataclass(frozen=True)
 class Count:
-    patterns: tuple[re.Pattern[str], ...]  # each with a group named n
+    patterns: tuple[re.Pattern[str], ...]  # group counts, each with a group named n
+    sizes: tuple[re.Pattern[str], ...]  # "n = 12" group sizes
     total: tuple[re.Pattern[str], ...]  # "a total of N": preferred when present
     words: dict[str, int]
     maximum: int
@@ -182,6 +183,7 @@ def load_rules(path: Path = RULES_PATH) -> Rules:
                           tuple(spec.get("default") or ()), drop))
     c = raw["participants"]
     count = Count(tuple(_rx(p, "participants") for p in c["patterns"]),
+                  tuple(_rx(p, "participants sizes") for p in c.get("sizes") or ()),
                   tuple(_rx(p, "participants total") for p in c.get("total") or ()),
                   {str(k).lower(): int(v) for k, v in c["words"].items()},
                   int(c.get("maximum", 10**7)), _rx(c.get("ignore"), "participants ignore"))
@@ -231,9 +233,16 @@ def _matches(rule: Rule, texts: dict[str, str], chosen: dict[str, list[str]]) ->
     return False
 
 
+_SENTENCE = re.compile(r"(?<=[.;!?])\s+")
+_PARENS = re.compile(r"\([^()]*\)")
+
+
 def _participants(count: Count, text: str) -> int | None:
+    """People studied: "a total of N" when written; else, sentence by sentence, the sum of the
+    group counts it gives ("44 patients and 88 matched controls" is 132; counts in parentheses
+    are subgroups and "n = " sizes are summed apart), and the largest sentence wins."""
     def value(tok: str) -> int | None:
-        tok = tok.replace(",", "").replace(" ", "").lower()
+        tok = tok.replace(",", "").replace(" ", "")
         if tok.isdigit():
             return int(tok)
         return count.words.get(tok)
@@ -244,13 +253,25 @@ def _participants(count: Count, text: str) -> int | None:
             v = value(m.group("n"))
             if v and v <= count.maximum:
                 return v
-    best = None
-    for rx in count.patterns:
-        for m in rx.finditer(text):
-            v = value(m.group("n"))
-            if v and v <= count.maximum and (best is None or v > best):
-                best = v
-    return best
+    best = 0
+    for sentence in _SENTENCE.split(text):
+        if not any(c.isdigit() for c in sentence) and " " not in sentence:
+            continue
+        outside = _PARENS.sub(lambda m: " " * len(m.group(0)), sentence)
+        groups: dict[int, int] = {}
+        for rx in count.patterns:
+            for m in rx.finditer(outside):
+                v = value(m.group("n"))
+                if v and v <= count.maximum:
+                    groups[m.start("n")] = v
+        sizes: dict[int, int] = {}
+        for rx in count.sizes:
+            for m in rx.finditer(sentence):
+                v = value(m.group("n"))
+                if v and v <= count.maximum:
+                    sizes[m.start("n")] = v
+        best = max(best, sum(groups.values()), sum(sizes.values()))
+    return best or None
 
 
 def annotate(art: Article, rules: Rules | None = None) -> dict[str, Any]:
