@@ -84,6 +84,8 @@ class Hit:
             "retracted": a.retracted,
             "score": round(self.score, 4) if self.score is not None else None,
             "snippet": self.snippet,
+            # evidence annotations (index/annotations), computed when the record was stored
+            "annotations": a.annotations,
         }
 
 
