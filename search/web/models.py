@@ -7,6 +7,8 @@ design's search JSON and the Article record (``Article.to_dict()``).
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -30,6 +32,10 @@ class SearchResult(BaseModel):
     snippet: str | None = Field(
         default=None,
         description="HTML-escaped text with <mark>...</mark> around matched terms.")
+    annotations: dict[str, Any] | None = Field(
+        default=None,
+        description="Evidence annotations (design, route, drug, condition, participants, phase, "
+                    "control, registry), computed from the record when it was stored.")
 
 
 class Facets(BaseModel):

@@ -211,7 +211,8 @@ def test_search_json_has_the_design_shape(searcher: Searcher) -> None:
     assert set(data) == {"query", "total", "page", "per_page", "results", "facets"}
     r = data["results"][0]
     assert set(r) == {"pmid", "title", "authors", "journal", "year", "doi", "topics",
-                      "publication_types", "retracted", "score", "snippet"}
+                      "publication_types", "retracted", "score", "snippet", "annotations"}
+    # "annotations" (issue 16) is a compatible extension too: the evidence annotations
     assert r["authors"] == ["Zarate CA", "Smith J"] and r["year"] == 2019
     # The design's three groups, plus "retracted" (a compatible extension).
     assert set(data["facets"]) == {"topic", "year", "publication_type", "retracted"}

@@ -28,7 +28,7 @@ from tests.web.conftest import PLAIN_PMID, XSS_PMID, XSS_TITLE, topics_for
 
 SEARCH_KEYS = {"query", "total", "page", "per_page", "results", "facets"}
 RESULT_KEYS = {"pmid", "title", "authors", "journal", "year", "doi", "topics",
-               "publication_types", "retracted", "score", "snippet"}
+               "publication_types", "retracted", "score", "snippet", "annotations"}
 
 
 @pytest.fixture(scope="module")
