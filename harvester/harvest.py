@@ -70,7 +70,8 @@ MDAT = "mdat"
 @dataclass
 class TopicReport:
     topic: str
-    mode: str  # full (first walk), resync (--full), requery (query changed), incremental, since
+    mode: str  # full (first walk), resync (--full), requery (query changed), incremental, since,
+    # reconcile (incremental plus the periodic comparison with PubMed's id list)
     status: str = "running"  # ok, failed, interrupted, skipped
     windows: int = 0
     requests: int = 0
@@ -377,6 +378,8 @@ class _Run:
             mode = "full"
         elif cp.get("query") not in (None, topic.query):
             mode = "requery"  # the query changed: walk again and drop what no longer matches
+        elif self._reconcile_due(topic):
+            mode = "reconcile"  # the nightly pass, then PubMed's id list compared (esearch)
         else:
             mode = "incremental"
         tr = TopicReport(topic.name, mode)
@@ -391,7 +394,11 @@ class _Run:
         self._win_todo = self._win_done = 0
         self._reached = False
         try:
-            if mode in ("full", "resync", "requery"):
+            if mode == "reconcile":
+                if not pending:  # a resumed reconciliation already had its nightly pass
+                    self._incremental(topic, tr, client, pipe_stop, cp, since)
+                self._walk(topic, tr, client, pipe_stop, mode, state)
+            elif mode in ("full", "resync", "requery"):
                 self._walk(topic, tr, client, pipe_stop, mode, state)
             else:
                 self._incremental(topic, tr, client, pipe_stop, cp, since)
@@ -428,7 +435,7 @@ class _Run:
         else:
             through = None
             refetch = mode == "resync"
-            reconcile = mode in ("resync", "requery")
+            reconcile = mode in ("resync", "requery", "reconcile")
             state = {"kind": "walk", "mode": mode, "query": topic.query, "refetch": refetch,
                      "reconcile": reconcile, "through": None, "started": store.now()}
             with store.transaction():
@@ -455,6 +462,8 @@ class _Run:
             store.set_checkpoint(topic.name, query=topic.query, last_date=self.today.isoformat(),
                                  last_success=store.now(), clear_state=True)
             store.clear_seen(topic.name)
+            # A complete walk has seen PubMed's whole id list for the topic.
+            store.set_meta(_RECONCILED + topic.name, self.today.isoformat())
 
     def _incremental(self, topic: Topic, tr: TopicReport, client: Any,
                      pipe_stop: threading.Event, cp: dict[str, Any], since: date | None) -> None:
@@ -691,6 +700,16 @@ class _Run:
 
     # -- --full reconciliation -------------------------------------------------------------------
 
+    def _reconcile_due(self, topic: Topic) -> bool:
+        """Is the topic's periodic comparison with PubMed's id list due (schedule.reconcile_days
+        since the last complete walk)? Deletions and records that stopped matching only show
+        up that way: an incremental run sees what was created or modified, not what left."""
+        days = self.settings.schedule.reconcile_days
+        if days <= 0:
+            return False
+        last = self.store.get_meta(_RECONCILED + topic.name)
+        return last is None or (self.today - date.fromisoformat(last)).days >= days
+
     def _reconcile(self, topic: Topic, tr: TopicReport) -> None:
         """After a complete walk: records the topic's query no longer matches lose the topic; a
         record left with no topic that was not added by ``ketlit ingest`` is deleted."""
@@ -716,6 +735,7 @@ class _Run:
                         if updated is not None:
                             retagged.append(updated)
                 deleted = store.delete_for_index(drop)
+                store.note_left(topic.name, chunk)
             with open_index_writer(self.settings) as writer:
                 if deleted:
                     writer.delete(deleted)
@@ -726,6 +746,9 @@ class _Run:
                 store.mark_indexed(a.pmid for a in retagged)
             tr.deleted += len(deleted)
             tr.updated += len(retagged)
+
+
+_RECONCILED = "last_reconciled:"  # store meta key per topic: the date of the last complete walk
 
 
 def _dedupe(articles: Iterable[Article]) -> list[Article]:

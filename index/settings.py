@@ -62,6 +62,10 @@ class ScheduleSettings:
     cron: str = "30 2 * * *"
     timezone: str = "UTC"
     misfire_grace_s: int = 3600
+    # Every this many days a harvest also compares PubMed's id list of each topic with the
+    # store (esearch only): records PubMed deleted or that no longer match leave the topic.
+    # 0 turns it off (``harvest --full`` still does it).
+    reconcile_days: int = 7
 
 
 @dataclass(frozen=True)
@@ -268,13 +272,18 @@ def settings_from_mapping(raw: Mapping[str, Any], base_dir: Path,
         topics[name] = Topic(name=name, query=query, label=label)
 
     sched_raw = _mapping("schedule", raw.get("schedule"))
-    _unknown("schedule", sched_raw, {"cron", "timezone", "misfire_grace_s"})
+    _unknown("schedule", sched_raw, {"cron", "timezone", "misfire_grace_s", "reconcile_days"})
     sched = ScheduleSettings(
         cron=_check("schedule.cron", sched_raw.get("cron", ScheduleSettings.cron), (str,)),
         timezone=_check("schedule.timezone", sched_raw.get("timezone", "UTC"), (str,)),
         misfire_grace_s=_check("schedule.misfire_grace_s",
                                sched_raw.get("misfire_grace_s", 3600), (int,)),
+        reconcile_days=_check("schedule.reconcile_days",
+                              sched_raw.get("reconcile_days", ScheduleSettings.reconcile_days),
+                              (int,)),
     )
+    if sched.reconcile_days < 0:
+        raise ConfigError("schedule.reconcile_days: a number of days, 0 to turn it off")
     _validate_schedule(sched)
 
     alerts: dict[str, Alert] = {}

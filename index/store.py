@@ -86,6 +86,14 @@ CREATE TABLE IF NOT EXISTS topic_seen (
     PRIMARY KEY (topic, pmid)
 );
 CREATE INDEX IF NOT EXISTS topic_seen_first ON topic_seen(topic, first_seen);
+-- When a record left a topic (PubMed deleted it, or the topic's query no longer matches it),
+-- so that the digest can say what left as well as what arrived.
+CREATE TABLE IF NOT EXISTS topic_left (
+    pmid        TEXT NOT NULL,
+    topic       TEXT NOT NULL,
+    left_at     TEXT NOT NULL,
+    PRIMARY KEY (topic, pmid, left_at)
+);
 """
 
 
@@ -404,6 +412,17 @@ class RecordStore:
                 self._note_topics(pmid, filter(None, topics.split(",")), first_seen)
 
     # -- harvest bookkeeping ----------------------------------------------------------------------
+
+    def note_left(self, topic: str, pmids: Iterable[str]) -> None:
+        now = self.now()
+        self.conn.executemany("INSERT OR IGNORE INTO topic_left(pmid, topic, left_at) "
+                              "VALUES (?,?,?)", [(p, topic, now) for p in pmids])
+
+    def left_since(self, since: str, topic: str) -> list[str]:
+        """PMIDs that left ``topic`` at or after ``since`` (the store's timestamp format)."""
+        rows = self.conn.execute("SELECT DISTINCT pmid FROM topic_left WHERE topic=? AND "
+                                 "left_at>=? ORDER BY pmid", (topic, since)).fetchall()
+        return [r[0] for r in rows]
 
     def known(self, pmids: Iterable[str]) -> dict[str, tuple[str | None, set[str]]]:
         """For the PMIDs the store has: (the stored record's revised_date, its topics)."""

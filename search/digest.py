@@ -54,10 +54,13 @@ class Digest:
     topics: dict[str, list[Article]]
     alerts: list[AlertResult]
     first: bool = False  # everything in the store arrived in this run: a first harvest
+    # PMIDs that left each topic (deleted by PubMed, or no longer matching its query)
+    left: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
-        return not any(self.topics.values()) and not any(a.articles for a in self.alerts)
+        return (not any(self.topics.values()) and not any(a.articles for a in self.alerts)
+                and not any(self.left.values()))
 
 
 def _since_dt(since: datetime | str) -> datetime:
@@ -88,10 +91,11 @@ def collect_digest(settings: Settings, since: datetime | str) -> Digest:
         topic_ids = {name: store.new_since(_iso(since_dt), topic=name) for name in settings.topics}
         articles = store.get_many(set(new_ids).union(*topic_ids.values()))
         first = bool(new_ids) and len(new_ids) == store.count()
+        left = {name: store.left_since(_iso(since_dt), name) for name in settings.topics}
     ordered = [articles[p] for p in new_ids if p in articles]
     topics = {name: [articles[p] for p in ids if p in articles] for name, ids in topic_ids.items()}
     alerts = [_alert_matches(settings, alert, ordered) for alert in settings.alerts.values()]
-    return Digest(since=since_dt, topics=topics, alerts=alerts, first=first)
+    return Digest(since=since_dt, topics=topics, alerts=alerts, first=first, left=left)
 
 
 def _alert_matches(settings: Settings, alert: Alert, new: list[Article]) -> AlertResult:
@@ -179,6 +183,11 @@ def render_digest(settings: Settings, digest: Digest, day: str) -> str:
         heading = f"{topic.label} ({name})" if topic.label else name
         lines += [f"## {_md(heading)}: {len(arts)} new", ""]
         _section(lines, arts)
+        gone = digest.left.get(name) or []
+        if gone:
+            shown = ", ".join(gone[:LIST_ALL_MAX]) + (", ..." if len(gone) > LIST_ALL_MAX else "")
+            lines += [f"{len(gone)} record(s) left this topic (deleted from PubMed, or no longer "
+                      f"matching its query): PMID {shown}", ""]
     for res in digest.alerts:
         scope = f" in topic {res.alert.topic}" if res.alert.topic else ""
         lines += [f"## Saved search {_md(res.alert.name)}: {len(res.articles)} new", "",

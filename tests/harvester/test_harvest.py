@@ -467,6 +467,47 @@ def test_full_resync_reconciles_topics_and_keeps_ingested_records(
     assert gone not in pmids and ingested in pmids and len(pmids) == len(set(pmids)) == len(got)
 
 
+def test_a_periodic_reconciliation_drops_deleted_and_unmatched_records(
+        tmp_path: Path, eutils_server: Any) -> None:
+    """Without --full: every schedule.reconcile_days a harvest compares PubMed's id list of each
+    topic (esearch, no efetch of known records), and the digest says what left."""
+    from search.digest import collect_digest
+
+    db = eutils_server.db
+    settings = make_settings(tmp_path, eutils_server)
+    assert run_harvest(settings).ok
+    patients = set(db.pmids_matching("patients"))
+    treatment = set(db.pmids_matching("treatment"))
+    gone = sorted(patients - treatment)[0]
+    moved = sorted(patients & treatment)[0]
+    db.remove(gone)
+    db.revise(moved, today() - timedelta(days=30),  # revised long ago: no incremental sees it
+              lambda xml: re.sub(rb"(?i)patients", b"subjects", xml))
+    assert moved not in db.pmids_matching("patients")
+    # The next day's run is incremental: nothing of this is visible to it.
+    report = run_harvest(settings)
+    assert {t.mode for t in report.topics} == {"incremental"}
+    assert gone in store_json(settings)
+    # A week after the last complete walk (the date stamp moved back instead of the clock on).
+    with RecordStore(settings.store_path) as store:
+        for topic in ("patients", "treatment"):
+            store.set_meta("last_reconciled:" + topic,
+                           (today() - timedelta(days=7)).isoformat())
+        started = store.now()
+    eutils_server.reset_log()
+    report = run_harvest(settings)
+    assert report.ok and {t.mode for t in report.topics} == {"reconcile"}
+    got = store_json(settings)
+    assert gone not in got
+    assert got[moved]["topics"] == ["treatment"]
+    assert gone not in index_pmids(settings)
+    assert efetches(eutils_server) == []  # esearch only: no record was fetched again
+    digest = collect_digest(settings, started)
+    assert set(digest.left["patients"]) == {gone, moved} and digest.left["treatment"] == []
+    # ... and the next run is incremental again.
+    assert {t.mode for t in run_harvest(settings).topics} == {"incremental"}
+
+
 # -- console script -------------------------------------------------------------------------------
 
 
