@@ -497,10 +497,7 @@ class Searcher:
         changed = False
         for raw in compiled.raw_words:
             word = fold(raw)
-            # Acronyms typed in capitals (PTSD, TRD) and words the vocabulary knows are meant
-            # as typed: "correcting" PTSD to "post" helps nobody.
-            if (not word.isalpha() or len(word) < 4 or (raw.isupper() and len(raw) <= 6)
-                    or self.vocab.expansions((word,))):
+            if not correctable(raw, self.vocab):
                 continue
             if self._s.doc_frequency("spell", word) > 0:
                 continue
@@ -543,6 +540,15 @@ class Searcher:
 
 
 BROWSE_QUERIES = ("", "*")
+
+
+def correctable(raw: str, vocab: Vocabulary) -> bool:
+    """May "did you mean" replace this typed word? Not short words or numbers, and not acronyms
+    typed in capitals (PTSD, TRD) or words the vocabulary knows: they are meant as typed, and
+    "correcting" PTSD to "post" helps nobody."""
+    word = fold(raw)
+    return (word.isalpha() and len(word) >= 4 and not (raw.isupper() and len(raw) <= 6)
+            and not vocab.expansions((word,)))
 
 
 def check_topics(settings: Settings, topics: Sequence[str], what: str = "--topic") -> None:

@@ -35,6 +35,7 @@ from search.searcher import (
     _effective_sort,
     _replace_word,
     _validate,
+    correctable,
 )
 from search.vocabulary import Vocabulary, load_vocabulary
 
@@ -164,7 +165,7 @@ class SolrSearcher(Searcher):
         changed = False
         for raw in compiled.raw_words:
             word = fold(raw)
-            if not word.isalpha() or len(word) < 4:
+            if not correctable(raw, self.vocab):
                 continue
             if self.index.doc_frequencies("spell", [word]).get(word, 0) > 0:
                 continue
