@@ -27,7 +27,8 @@ from index.article import Article, Author, MeshHeading
 
 _YEAR_RE = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 _ISSN_RE = re.compile(r"(\d{4}-\d{3}[\dXx])\s*(?:\(([^)]*)\))?")
-_ID_RE = re.compile(r"^(.*\S)\s*\[([^\]]+)\]\s*$")
+_ET_AL = re.compile(r"^et\.?\s*al\.?$", re.I)
+_ID_RE = re.compile(r"\s*(\S(?:[^\[]*\S)?)\s*\[([^\]\s]+)\]")
 _PMID_IN_REF = re.compile(r"PMID:\s*(\d+)")
 # PubMed writes structured-abstract headings into AB as upper-case "LABEL: " at sentence starts.
 _SECTION_RE = re.compile(r"(?:(?<=^)|(?<=[.?!)\]]\s))([A-Z][A-Z0-9 ,&/()'-]{1,60}[A-Z)]):\s")
@@ -112,12 +113,15 @@ def _list(value: Any) -> list[str]:
 
 
 def _tagged_ids(values: list[str]) -> dict[str, str]:
-    """["10.1/x [doi]", "S0-1 [pii]"] -> {"doi": "10.1/x", "pii": "S0-1"} (first of each)."""
+    """["10.1/x [doi]", "S0-1 [pii]"] -> {"doi": "10.1/x", "pii": "S0-1"} (first of each).
+
+    Bio.Medline keeps one value per LID (it joins repeated LID lines with a space), so one
+    value may hold several ids, "S1080-6032(22)00139-9 [pii] 10.1016/j.wem.2022.07.008 [doi]":
+    each id is the text before its own [type]."""
     out: dict[str, str] = {}
     for v in values:
-        m = _ID_RE.match(v)
-        if m:
-            out.setdefault(m.group(2).strip().lower(), m.group(1).strip())
+        for ident, kind in _ID_RE.findall(v):
+            out.setdefault(kind.strip().lower(), ident.strip())
     return out
 
 
@@ -203,6 +207,10 @@ def _people(lines: list[str]) -> tuple[list[Author], list[Author]]:
     current: dict[str, Any] | None = None
     for tag, value in fields:
         if not tag or not value:
+            continue
+        if tag in ("AU", "FAU", "ED", "FED") and _ET_AL.match(value):
+            # "AU  - et al." marks a list PubMed cut short: no author of that name.
+            current = None
             continue
         if tag in ("FAU", "FED"):
             target = authors if tag == "FAU" else editors

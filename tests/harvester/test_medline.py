@@ -221,3 +221,25 @@ def test_record_without_pmid_raises() -> None:
 def test_missing_file_raises(tmp_path: Path) -> None:
     with pytest.raises(PubMedParseError, match="cannot read"):
         list(iter_medline(tmp_path / "missing.nbib"))
+
+
+_NBIB_BOTH_IDS = """PMID- 36100000
+TI  - Altitude and ketamine.
+LID - S1080-6032(22)00139-9 [pii]
+LID - 10.1016/j.wem.2022.07.008 [doi]
+AU  - Smith J
+AU  - Jones K
+AU  - et al.
+SI  - ClinicalTrials.gov/NCT01234567
+DP  - 2022 Sep
+"""
+
+
+def test_lid_lines_are_read_by_their_type_and_et_al_is_no_author(tmp_path: Path) -> None:
+    path = tmp_path / "one.nbib"
+    path.write_text(_NBIB_BOTH_IDS, encoding="utf-8")
+    (art,) = [a for a in iter_medline(path) if isinstance(a, Article)]
+    assert art.doi == "10.1016/j.wem.2022.07.008"
+    assert art.pages == "S1080-6032(22)00139-9"  # the pii stands in for the page, as Zotero does
+    assert art.author_names == ["Smith J", "Jones K"]
+    assert art.secondary_ids == ["ClinicalTrials.gov/NCT01234567"]
