@@ -412,6 +412,9 @@ def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
         raise ConfigError(f"config: {p} not found; pass --config PATH or set KETLIT_CONFIG") from None
     except OSError as exc:
         raise ConfigError(f"config: cannot read {p}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"config: {p} is not UTF-8 text (byte {exc.start}): save it as "
+                          "UTF-8 YAML") from None
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:

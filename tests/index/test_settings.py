@@ -101,3 +101,17 @@ def test_index_backend_and_solr_settings(tmp_path: Path) -> None:
                      ({"solr": {"cores": 1}}, "cores")):
         with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
             settings_from_mapping({"index": bad}, tmp_path)
+
+
+def test_a_config_that_is_not_text_is_one_config_error(tmp_path) -> None:
+    import pytest
+
+    from index.errors import ConfigError
+    from index.settings import load_settings
+
+    path = tmp_path / "config.yaml"
+    path.write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(ConfigError, match=r"config\.yaml is not UTF-8 text"):
+        load_settings(path)
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_settings(tmp_path)  # a directory
