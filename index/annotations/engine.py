@@ -15,6 +15,7 @@ are one alternation, so a record costs one regex scan per rule: well under a mil
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -182,6 +183,9 @@ def load_rules(path: Path = RULES_PATH) -> Rules:
         tasks.append(Task(name, spec.get("mode", "all"), tuple(rules),
                           tuple(spec.get("default") or ()), drop))
     c = raw["participants"]
+    nouns = "|".join(c.get("nouns") or ())
+    for key in ("patterns", "total"):
+        c[key] = [p.replace("{nouns}", nouns) for p in c.get(key) or ()]
     count = Count(tuple(_rx(p, "participants") for p in c["patterns"]),
                   tuple(_rx(p, "participants sizes") for p in c.get("sizes") or ()),
                   tuple(_rx(p, "participants total") for p in c.get("total") or ()),
@@ -234,6 +238,7 @@ def _matches(rule: Rule, texts: dict[str, str], chosen: dict[str, list[str]]) ->
 
 
 _SENTENCE = re.compile(r"(?<=[.;!?])\s+")
+_NOT_BEFORE = frozenset(".0123456789")
 _PARENS = re.compile(r"\([^()]*\)")
 
 
@@ -245,6 +250,10 @@ def _participants(count: Count, text: str) -> int | None:
         tok = tok.replace(",", "").replace(" ", "")
         if tok.isdigit():
             return int(tok)
+        tens, _, unit = tok.partition("-")  # "ninety-five"
+        if unit:
+            t, u = count.words.get(tens), count.words.get(unit)
+            return t + u if t and u else None
         return count.words.get(tok)
 
     for rx in count.total:
@@ -253,24 +262,23 @@ def _participants(count: Count, text: str) -> int | None:
             v = value(m.group("n"))
             if v and v <= count.maximum:
                 return v
-    best = 0
-    for sentence in _SENTENCE.split(text):
-        if not any(c.isdigit() for c in sentence) and " " not in sentence:
-            continue
-        outside = _PARENS.sub(lambda m: " " * len(m.group(0)), sentence)
-        groups: dict[int, int] = {}
-        for rx in count.patterns:
-            for m in rx.finditer(outside):
+    # Each pattern scans the whole text once; matches are then grouped by sentence (offsets).
+    starts = [0] + [m.end() for m in _SENTENCE.finditer(text)]
+    outside = _PARENS.sub(lambda m: " " * len(m.group(0)), text)  # same offsets
+    groups: dict[int, dict[int, int]] = {}
+    sizes: dict[int, dict[int, int]] = {}
+    for pats, hay, into, check in ((count.patterns, outside, groups, True),
+                                   (count.sizes, text, sizes, False)):
+        for rx in pats:
+            for m in rx.finditer(hay):
+                at = m.start("n")
+                if check and at and hay[at - 1] in _NOT_BEFORE:  # "0.5 mg"; "12" inside "112"
+                    continue
                 v = value(m.group("n"))
                 if v and v <= count.maximum:
-                    groups[m.start("n")] = v
-        sizes: dict[int, int] = {}
-        for rx in count.sizes:
-            for m in rx.finditer(sentence):
-                v = value(m.group("n"))
-                if v and v <= count.maximum:
-                    sizes[m.start("n")] = v
-        best = max(best, sum(groups.values()), sum(sizes.values()))
+                    into.setdefault(bisect_right(starts, at), {})[at] = v
+    best = max([sum(g.values()) for g in groups.values()]
+               + [sum(g.values()) for g in sizes.values()], default=0)
     return best or None
 
 
