@@ -77,6 +77,12 @@ def child_harvest(config: str) -> None:
     from harvester.harvest import run_harvest
     from index.settings import load_settings
 
+    if os.environ.get("KETLIT_BENCH_NO_ANNOTATIONS"):
+        # The A/B baseline of --annotations-ab: the store writes records without annotating.
+        import index.store
+
+        index.store.annotate = lambda art: None  # type: ignore[assignment]
+
     def children_cpu() -> float:
         ru = resource.getrusage(resource.RUSAGE_CHILDREN)
         return ru.ru_utime + ru.ru_stime
@@ -117,10 +123,14 @@ def _child_pids() -> list[int]:
     return pids
 
 
-def end_to_end(base: str, directory: Path, batch: int) -> dict[str, Any]:
+def end_to_end(base: str, directory: Path, batch: int,
+               annotations: bool = True) -> dict[str, Any]:
     cfg = write_config(directory, base, batch)
+    env = dict(os.environ)
+    if not annotations:
+        env["KETLIT_BENCH_NO_ANNOTATIONS"] = "1"
     out = subprocess.run([sys.executable, __file__, "--child", str(cfg)], capture_output=True,
-                         text=True, cwd=str(REPO), check=True)
+                         text=True, cwd=str(REPO), check=True, env=env)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -200,6 +210,45 @@ def verdict(ok: bool) -> str:
     return "met" if ok else "NOT met"
 
 
+def annotations_ab(args: argparse.Namespace) -> None:
+    """End-to-end harvest rate without (A, the store's annotate replaced by a no-op) and with
+    (B) the evidence annotations, same server and records, interleaved A B A B; best of each."""
+    n = args.records
+    runs: dict[bool, list[dict[str, Any]]] = {False: [], True: []}
+    with tempfile.TemporaryDirectory(prefix="bench-harvest-ab-") as tmp:
+        server, base = start_server(n)
+        try:
+            for i, with_ann in enumerate((False, True, False, True)):
+                r = end_to_end(base, Path(tmp) / f"run-{i}", args.batch, annotations=with_ann)
+                print(f"{'with' if with_ann else 'without'} annotations: {r}", flush=True)
+                runs[with_ann].append(r)
+        finally:
+            server.terminate()
+            server.wait()
+    rate = {k: max(r["records"] / r["seconds"] for r in v) for k, v in runs.items()}
+    cpu = {k: max(r["records"] / r["cpu"] for r in v) for k, v in runs.items()}
+    slower = 1 - rate[True] / rate[False]
+    text = "\n".join([
+        "## Harvest with and without evidence annotations (issue 16)",
+        "",
+        f"`python bench/bench_harvest.py --annotations-ab --records {n} --batch {args.batch}`: "
+        "end-to-end `run_harvest` against the loopback server, the same records, run A (the "
+        "store's `annotate` replaced by a no-op) and B (as shipped) interleaved A B A B, best of "
+        f"each; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs at the end.",
+        "",
+        "| run | records per wall-s | records per CPU-s |",
+        "|---|---:|---:|",
+        f"| A: without annotations | {rate[False]:,.0f} | {cpu[False]:,.0f} |",
+        f"| B: with annotations | {rate[True]:,.0f} | {cpu[True]:,.0f} |",
+        "",
+        f"B is {slower:.1%} slower end to end (target: at most 10%: "
+        f"{verdict(slower <= 0.10)}).",
+    ])
+    print(text)
+    if not args.no_write:
+        write_section("harvest-annotations", text)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--records", type=int, default=20000)
@@ -207,9 +256,14 @@ def main() -> None:
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--child-whoosh", nargs=2, help=argparse.SUPPRESS)
+    ap.add_argument("--annotations-ab", action="store_true",
+                    help="only the A/B of end-to-end harvest rate without/with annotations")
     args = ap.parse_args()
     if args.child:
         child_harvest(args.child)
+        return
+    if args.annotations_ab:
+        annotations_ab(args)
         return
     if args.child_whoosh:
         child_whoosh(*args.child_whoosh)
