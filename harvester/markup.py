@@ -61,6 +61,42 @@ def element_text(el: etree._Element | None) -> str | None:
     return " ".join("".join(parts).split()) or None
 
 
+_KEPT = frozenset({"i", "b", "u", "sup", "sub"})
+
+
+def element_html(el: etree._Element | None) -> str | None:
+    """The element's text with PubMed's inline markup kept as HTML (``<i> <b> <u> <sup> <sub>``,
+    the rest escaped; MathML as its readable text), for exports whose format can hold it (CSL-JSON
+    rich text, BibTeX commands). ``None`` when the element has no such markup: the plain text
+    (:func:`element_text`) then says everything."""
+    if el is None or not any(isinstance(c.tag, str) and _local(c.tag) in _KEPT
+                             for c in el.iter()):
+        return None
+    parts: list[str] = []
+    _html(el, parts)
+    return " ".join("".join(parts).split()) or None
+
+
+def _html(el: etree._Element, parts: list[str]) -> None:
+    if el.text:
+        parts.append(html.escape(el.text, quote=False))
+    for child in el:
+        tag = child.tag
+        if _is_mathml(tag):
+            parts.append(html.escape(mathml_text(child), quote=False))
+        elif tag == "u" and len(child) == 0 and (child.text or "").strip() in _UNDERLINED:
+            parts.append(_UNDERLINED[child.text.strip()])
+        elif isinstance(tag, str) and _local(tag) in _KEPT:
+            name = _local(tag)
+            parts.append(f"<{name}>")
+            _html(child, parts)
+            parts.append(f"</{name}>")
+        elif isinstance(tag, str):
+            _html(child, parts)
+        if child.tail:
+            parts.append(html.escape(child.tail, quote=False))
+
+
 def _local(tag: object) -> str | None:
     if not isinstance(tag, str):  # comments and processing instructions
         return None

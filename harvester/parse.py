@@ -28,7 +28,7 @@ from typing import IO, Any
 
 from lxml import etree
 
-from harvester.markup import element_text
+from harvester.markup import element_html, element_text
 from index.article import Article, Author, MeshHeading
 
 
@@ -292,7 +292,8 @@ def _article(rec: etree._Element, name: str) -> Article:
     issn = _t(_one(jk, "ISSN")) or _t(_one(mji, "ISSNLinking"))
 
     vernacular = _t(_one(ak, "VernacularTitle"))
-    title = _t(_one(ak, "ArticleTitle"))
+    title_el = _one(ak, "ArticleTitle")
+    title = _t(title_el)
 
     authors = _authors(_one(ak, "AuthorList"))
     legacy_aff = _t(_one(ak, "Affiliation"))  # 2008 DTD: one affiliation, the first author's
@@ -362,6 +363,7 @@ def _article(rec: etree._Element, name: str) -> Article:
         vernacular_title=vernacular,
         other_abstracts=_other_abstracts(mck.get("OtherAbstract", ())),
         secondary_ids=_secondary_ids(_one(ak, "DataBankList")),
+        title_html=element_html(title_el) if title else None,
     )
 
 

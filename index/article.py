@@ -81,6 +81,9 @@ class Article:
     # DataBankList as PubMed's MEDLINE SI field writes it: "ClinicalTrials.gov/NCT01234567"
     # (searched by [si]; trial registry ids for the evidence annotations).
     secondary_ids: list[str] = field(default_factory=list)
+    # The title with PubMed's inline markup kept as HTML (<i>, <b>, <u>, <sup>, <sub>), when it
+    # has any: exports that can hold markup use it; ``title`` stays the plain text.
+    title_html: str | None = None
     # Evidence annotations (index/annotations): design, route, drug, condition, participants,
     # phase, control, registry. Computed by the store whenever a record is written; None on a
     # record never stored (a parser's output) or stored before annotations existed.

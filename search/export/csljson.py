@@ -23,7 +23,9 @@ The array is streamed: ``[`` at start, one item per line, ``]`` at finish.
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from typing import Any
 
 from index.article import Article, Author
@@ -93,7 +95,7 @@ def csl_item(article: Article) -> dict[str, Any]:
     title = strip_final_period(cited_title(article))
     if kind == BOOK:
         title = strip_final_period(article.book_title or title)
-    put("title", title)
+    put("title", _rich(article, title))
     if article.vernacular_title and title != strip_final_period(article.vernacular_title):
         # a bracketed English translation as title: the original-language title beside it
         put("original-title", strip_final_period(article.vernacular_title))
@@ -142,3 +144,17 @@ class CslJsonExporter(Exporter):
     def finish(self) -> None:
         self.out.write("\n]\n" if self.count else "]\n")
         super().finish()
+
+
+def _rich(article: Article, title: str | None) -> str | None:
+    """The title with PubMed's <i>, <b>, <sup>, <sub> kept as CSL-JSON's own rich-text markup
+    (CSL processors and Zotero render it), when the plain title shown is the record's title.
+    <u> has no CSL form: its text stays, the tag goes."""
+    rich = article.title_html
+    if not rich or not title or title != strip_final_period(article.title):
+        return title
+    rich = rich.replace("<u>", "").replace("</u>", "")
+    plain = html.unescape(re.sub(r"<[^>]+>", "", rich))
+    if " ".join(plain.split()) != " ".join((article.title or "").split()):
+        return title  # the two disagree (an edited record): the plain text is safe
+    return strip_final_period(rich)

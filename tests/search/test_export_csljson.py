@@ -213,3 +213,20 @@ def test_same_fields_as_zoteros_import(case):
         assert ours["page"] == item["pages"]
     assert ours.get("DOI") == item.get("DOI")
     assert ws(ours.get("abstract")) == ws(item.get("abstractNote"))
+
+
+def test_title_markup_is_kept_as_csl_rich_text() -> None:
+    from harvester.parse import iter_pubmed
+    from index.article import Article
+    from search.export.csljson import csl_item
+    from tests.helpers import EFETCH_XML
+
+    path = EFETCH_XML / "biopython" / "Tests" / "Entrez" / "pubmed4.xml"
+    (art,) = [a for a in iter_pubmed(path) if isinstance(a, Article) and a.pmid == "27797938"]
+    assert art.title and "<i>" not in art.title  # the plain title for the index and text formats
+    item = csl_item(art)
+    assert "the <i>TERT</i> gene region" in item["title"]
+    assert not item["title"].endswith(".")
+    # A record without markup keeps its plain title.
+    plain = Article(pmid="1", title="Ketamine for depression.")
+    assert csl_item(plain)["title"] == "Ketamine for depression"
