@@ -569,3 +569,16 @@ def test_match_any_counts_a_hyphenated_word_by_its_parts(tmp_path: Path) -> None
         anyw = pmids(se.search(SearchRequest(query="effects of a high-fat diet", match="any")))
         assert anyw[0] == "1" and "2" in anyw  # "fat" alone counts, below the whole word
         assert pmids(se.search(SearchRequest(query="high-fat"))) == ["1"]  # all: the word
+
+
+def test_a_search_past_its_time_budget_is_one_line_and_exit_2_at_the_cli(
+        tmp_path: Path, indexed_settings: Settings) -> None:
+    from tests.helpers import run_ketlit
+
+    cfg = _cli_config(tmp_path, indexed_settings)
+    cfg.write_text(cfg.read_text(encoding="utf-8") + "search: {timeout_s: 1.0e-9}\n",
+                   encoding="utf-8")
+    proc = run_ketlit(["search", "cancer OR thyroid"], cfg)
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "search.timeout_s" in lines[0] and "Traceback" not in proc.stderr

@@ -573,3 +573,18 @@ def test_hostile_queries_are_refused_cheaply(client: TestClient) -> None:
         assert page.status_code in (200, 400) and "nternal" not in page.text
     long = client.get("/", params={"q": "ketamine " * 300})
     assert "more than the 2000 allowed" in long.text
+
+
+def test_a_search_past_its_time_budget_is_an_error_json_and_a_page_message(
+        web_settings: Settings) -> None:
+    from dataclasses import replace
+
+    from index.settings import SearchSettings
+
+    tight = replace(web_settings, search=SearchSettings(timeout_s=1e-9))
+    with TestClient(create_app(tight)) as c:
+        r = c.get("/api/search", params={"q": "cancer OR thyroid"})
+        assert r.status_code == 400
+        assert "search.timeout_s" in r.json()["detail"]
+        page = c.get("/", params={"q": "cancer OR thyroid"})
+        assert "search.timeout_s" in page.text and "Traceback" not in page.text
