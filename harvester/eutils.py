@@ -40,6 +40,7 @@ from harvester.retry import (
 )
 from index.article import Article
 from index.errors import HarvestError
+from index.progress import NullProgress, Progress
 from index.settings import PubMedSettings
 
 __all__ = ["ESearchResult", "EutilsClient", "EutilsRequest", "FetchResult", "Interrupted",
@@ -199,6 +200,15 @@ class _Answer:
 
 # -- the client ------------------------------------------------------------------------------------
 
+def _who(verdict: Verdict) -> str:
+    """'PubMed unreachable' for a network failure, else how PubMed answered."""
+    if verdict.reason.startswith("HTTP 429"):
+        return "PubMed asks us to slow down"
+    if verdict.reason.startswith("HTTP "):
+        return "PubMed answered with an error"
+    return "PubMed unreachable"
+
+
 class EutilsClient:
     """esearch/efetch with the shared rate limiter and the retry policy. Thread-safe as far as
     requests.Session is (one client per thread is the simple rule)."""
@@ -206,8 +216,10 @@ class EutilsClient:
     def __init__(self, pubmed: PubMedSettings, limiter: RateLimiter,
                  session: requests.Session | None = None,
                  should_stop: Callable[[], bool] | None = None,
-                 policy: RetryPolicy | None = None) -> None:
+                 policy: RetryPolicy | None = None, progress: Progress | None = None) -> None:
         self.pubmed = pubmed
+        # Waits explain themselves on a terminal ("PubMed unreachable, try 3 of 7 in 8 s").
+        self.progress = progress or NullProgress()
         self.limiter = limiter
         self.session = session if session is not None else requests.Session()
         self.session.headers.setdefault("User-Agent", f"{pubmed.tool} (python-requests)")
@@ -347,8 +359,10 @@ class EutilsClient:
             log.warning("%s: attempt %d of %d failed: %s", what, attempt + 1, attempts,
                         verdict.reason)
             if attempt + 1 < attempts:
-                sleep_interruptibly(self.policy.delay(attempt), self.should_stop,
-                                    what=f"waiting to retry {what}")
+                delay = self.policy.delay(attempt)
+                self.progress.note(f"{_who(verdict)}, try {attempt + 2} of {attempts} in "
+                                   f"{delay:.0f} s ({what}: {verdict.reason})")
+                sleep_interruptibly(delay, self.should_stop, what=f"waiting to retry {what}")
         assert last is not None
         raise HarvestError(self._exhausted_message(req, what, last, attempts))
 

@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import logging
 import queue
-import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -52,6 +51,7 @@ from harvester.signals import StopFlag, stop_on_signals
 from harvester.windows import Window, WindowWalk, full_history, incremental_window, remaining
 from index.article import Article
 from index.errors import ConfigError, HarvestError, KetlitError, UsageError
+from index.progress import Progress, Task, as_progress
 from index.settings import Settings, Topic
 from index.store import RecordStore
 
@@ -240,7 +240,8 @@ def select_topics(settings: Settings, names: Iterable[str] | None) -> list[Topic
 
 
 def run_harvest(settings: Settings, topics: list[str] | None = None, full: bool = False,
-                since: date | None = None, wait: bool = False, progress: bool = False, *,
+                since: date | None = None, wait: bool = False,
+                progress: Progress | bool | None = None, *,
                 stop: StopFlag | None = None) -> HarvestReport:
     """Harvest the named topics (all when None). See the module docstring for the guarantees.
 
@@ -263,7 +264,8 @@ def run_harvest(settings: Settings, topics: list[str] | None = None, full: bool 
         store = RecordStore(settings.store_path)
         try:
             store.check()
-            return _Run(settings, store, flag, today, progress).run(chosen, full=full, since=since)
+            return _Run(settings, store, flag, today, as_progress(progress)).run(
+                chosen, full=full, since=since)
         finally:
             store.close()
 
@@ -282,7 +284,7 @@ def apply_pending(settings: Settings, store: RecordStore) -> None:
 
 class _Run:
     def __init__(self, settings: Settings, store: RecordStore, flag: StopFlag, today: date,
-                 progress: bool) -> None:
+                 progress: Progress) -> None:
         from harvester.ratelimit import RateLimiter
 
         self.settings = settings
@@ -299,14 +301,34 @@ class _Run:
         self._win_done = 0
         self._reached = False  # some esearch of the current topic got an answer
         self.parser: ParseWorker | None = None  # set for the run
+        self._task: Task | None = None  # the progress line of the window being fetched
         self._unindexed: dict[str, Article] = {}  # stored, waiting for the next index commit
 
     def say(self, msg: str, level: int = logging.INFO) -> None:
         # With progress on a terminal the line is printed here; file_only keeps the log's own
         # stderr handler (harvester/logs.py) from printing it a second time.
-        log.log(level, msg, extra={"file_only": True} if self.progress else None)
-        if self.progress:
-            print(msg, file=sys.stderr, flush=True)
+        log.log(level, msg, extra={"file_only": True} if self.progress.live else None)
+        self.progress.note(msg)
+
+    def _explain_limits(self) -> None:
+        """Say once why the run goes at the pace it does, and what NCBI asks of every tool."""
+        pubmed = self.settings.pubmed
+        if pubmed.requests_per_second is not None:
+            why = "(pubmed.requests_per_second)"
+        elif pubmed.api_key:
+            why = "with an API key"
+        else:
+            why = "without an API key (NCBI allows 10 with one: set NCBI_API_KEY)"
+        self.say(f"rate limit: {self.settings.rate:g} requests/s {why}")
+        if not pubmed.email:
+            log.warning("pubmed.email is not set: NCBI asks every tool for a contact address so "
+                        "it can write to you before blocking one that sends too much; set "
+                        "pubmed.email in the config (or KETLIT_EMAIL)")
+
+    def _end_task(self) -> None:
+        if self._task is not None:
+            self._task.close()
+            self._task = None
 
     def run(self, topics: list[Topic], *, full: bool, since: date | None) -> HarvestReport:
         from harvester.parse_worker import ParseWorker
@@ -328,6 +350,7 @@ class _Run:
                 store.set_meta("previous_harvest_started", previous)
             store.set_meta("last_harvest_started", store.now())
         log.info("harvest started: %s", ", ".join(t.name for t in topics))
+        self._explain_limits()
         report = HarvestReport()
         unreachable: str | None = None
         for topic in topics:
@@ -389,7 +412,8 @@ class _Run:
         def should_stop() -> bool:
             return self.flag.is_set() or pipe_stop.is_set()
 
-        client = EutilsClient(self.settings.pubmed, self.limiter, should_stop=should_stop)
+        client = EutilsClient(self.settings.pubmed, self.limiter, should_stop=should_stop,
+                              progress=self.progress)
         self.say(f"{topic.name}: {mode} harvest")
         self._win_todo = self._win_done = 0
         self._reached = False
@@ -618,6 +642,8 @@ class _Run:
         except BaseException:
             self._flush_index(failing=True)
             raise
+        finally:
+            self._end_task()
         self._flush_index()
 
     def _consume_items(self, topic: Topic, tr: TopicReport, pipe_stop: threading.Event,
@@ -629,9 +655,13 @@ class _Run:
                 self._win_todo, self._win_done = item.to_fetch, 0
                 self.say(f"{topic.name}: {item.datetype} {item.window}: "
                          f"{item.to_fetch} record(s) to fetch")
+                self._end_task()
+                self._task = self.progress.task(f"{topic.name} {item.window}", item.to_fetch)
             elif isinstance(item, _Batch):
                 self._commit_batch(topic, tr, item.articles)
                 self._win_done += len(item.articles)
+                if self._task is not None:
+                    self._task.advance(len(item.articles))
             elif isinstance(item, _Tag):
                 self._commit_tags(topic, tr, item.pmids)
             elif isinstance(item, _WindowDone):

@@ -23,6 +23,7 @@ from pathlib import Path
 from harvester.lock import harvest_lock
 from index.article import Article
 from index.errors import InputFileError, UsageError
+from index.progress import NullProgress, Progress, Task
 from index.settings import Settings
 from index.store import ORIGIN_INGEST, RecordStore
 
@@ -123,7 +124,7 @@ def _named(path: Path, message: str) -> str:
 
 
 def ingest_files(settings: Settings, paths: Iterable[Path | str], topics: Iterable[str] = (),
-                 *, batch: int = BATCH) -> IngestReport:
+                 *, batch: int = BATCH, progress: Progress | None = None) -> IngestReport:
     topic_list = list(dict.fromkeys(topics))
     for t in topic_list:
         if t not in settings.topics:
@@ -146,14 +147,17 @@ def ingest_files(settings: Settings, paths: Iterable[Path | str], topics: Iterab
             for path, kind in zip(files, kinds, strict=True):
                 counts = FileCounts(path)
                 report.files.append(counts)
-                _ingest_one(settings, store, path, kind, topic_list, counts, batch)
+                # A file's record count is unknown until it is read: the line shows records done
+                # and the rate.
+                with (progress or NullProgress()).task(f"ingest {path.name}") as task:
+                    _ingest_one(settings, store, path, kind, topic_list, counts, batch, task)
         finally:
             store.close()
     return report
 
 
 def _ingest_one(settings: Settings, store: RecordStore, path: Path, kind: str,
-                topics: list[str], counts: FileCounts, batch: int) -> None:
+                topics: list[str], counts: FileCounts, batch: int, task: Task) -> None:
     from harvester.parse import DeletedCitations
 
     pending: dict[str, Article] = {}
@@ -168,8 +172,10 @@ def _ingest_one(settings: Settings, store: RecordStore, path: Path, kind: str,
             pending[rec.pmid] = rec
             if len(pending) >= batch:
                 _commit(settings, store, list(pending.values()), topics, counts)
+                task.advance(len(pending))
                 pending.clear()
     _commit(settings, store, list(pending.values()), topics, counts)
+    task.advance(len(pending))
 
 
 def _commit(settings: Settings, store: RecordStore, articles: list[Article], topics: list[str],

@@ -24,7 +24,6 @@ import fcntl
 import gc
 import os
 import shutil
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -38,6 +37,7 @@ from whoosh.writing import IndexWriter
 from index import bulkwriter, whoosh_buffers
 from index.article import Article
 from index.errors import IndexMissingError, LockedError
+from index.progress import Progress, as_progress
 from index.schema import (
     SCHEMA_VERSION,
     Analysis,
@@ -323,7 +323,7 @@ def sync_pending(settings: Settings, store: RecordStore, batch: int = 1000) -> i
 # -- rebuild ---------------------------------------------------------------------------------------
 
 
-def rebuild_index(settings: Settings, progress: bool = False) -> int:
+def rebuild_index(settings: Settings, progress: Progress | bool | None = None) -> int:
     """Rebuild the index from the record store into a fresh directory and swap it in atomically.
 
     Harvests may go on meanwhile: records the store changed after the rebuild started are applied
@@ -339,15 +339,15 @@ def rebuild_index(settings: Settings, progress: bool = False) -> int:
         if settings.index.backend == "solr":
             from index.solr.backend import rebuild_solr
 
-            return rebuild_solr(settings, progress)
+            return rebuild_solr(settings, as_progress(progress))
         store = RecordStore(settings.store_path)
         try:
-            return _rebuild(settings, store, progress)
+            return _rebuild(settings, store, as_progress(progress))
         finally:
             store.close()
 
 
-def _rebuild(settings: Settings, store: RecordStore, progress: bool) -> int:
+def _rebuild(settings: Settings, store: RecordStore, progress: Progress) -> int:
     _remove_stale_dirs(settings, keep=live_index_dir(settings))
     started = _store_now(store)
     total = store.count()
@@ -358,8 +358,9 @@ def _rebuild(settings: Settings, store: RecordStore, progress: bool) -> int:
         indexed: list[str] = []
         try:
             writer = _writer(ix)
+            task = progress.task("reindex", total)
             try:
-                for n, article in enumerate(store.iter_articles(), 1):
+                for article in store.iter_articles():
                     writer.add_document(**article_to_document(article, analysed=True))
                     indexed.append(article.pmid)
                     if getattr(writer, "pooled", 0) >= bulkwriter.DEFAULT_POOL_POSTINGS:
@@ -367,15 +368,13 @@ def _rebuild(settings: Settings, store: RecordStore, progress: bool) -> int:
                         # (merging would rewrite every posting again; search reads all segments).
                         writer.commit(merge=False)
                         writer = _writer(ix)
-                    if progress and (n % 1000 == 0 or n == total):
-                        print(f"\rreindex: {n}/{total} records", end="", file=sys.stderr,
-                              flush=True)
+                    task.advance()
                 writer.commit(merge=False)
             except BaseException:
                 writer.cancel()
                 raise
-            if progress:
-                print(file=sys.stderr)
+            finally:
+                task.close()
             with _file_lock(settings.data_dir / _LOCK_NAME, 600,
                             "reindex: the index stayed locked by a harvest for 10 minutes; "
                             "run `ketlit reindex` again when it has finished"):

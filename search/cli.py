@@ -104,8 +104,22 @@ def _echo_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=None))
 
 
-def _progress_enabled() -> bool:
-    return sys.stderr.isatty()
+def _quiet_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    """--quiet: no progress lines (they appear only on a terminal anyway)."""
+
+    def remember(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+        if value:
+            ctx.find_root().ensure_object(dict)["quiet"] = True
+
+    return click.option("-q", "--quiet", is_flag=True, expose_value=False, callback=remember,
+                        help="No progress line (shown only on a terminal anyway).")(f)
+
+
+def _progress(ctx: click.Context) -> Any:
+    """The progress reporter for long work: live lines on a terminal's stderr, else nothing."""
+    from index.progress import progress_for
+
+    return progress_for(sys.stderr, quiet=bool(ctx.find_root().ensure_object(dict).get("quiet")))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -126,6 +140,7 @@ def cli(ctx: click.Context, config: str | None) -> None:
 @click.option("--full", is_flag=True, help="Re-sync the whole history and reconcile removals.")
 @click.option("--since", metavar="YYYY-MM-DD", help="Harvest records created or revised since.")
 @click.option("--wait", is_flag=True, help="Wait for a running harvest instead of failing.")
+@_quiet_option
 @click.pass_context
 def harvest(ctx: click.Context, topics: tuple[str, ...], full: bool, since: str | None,
             wait: bool) -> None:
@@ -141,7 +156,7 @@ def harvest(ctx: click.Context, topics: tuple[str, ...], full: bool, since: str 
     try:
         report = run_harvest(settings, topics=list(topics) or None, full=full,
                              since=since_date, wait=wait,
-                             progress=_progress_enabled())
+                             progress=_progress(ctx))
     except KetlitError as exc:  # main() prints it; the log file must say it too (cron, systemd)
         log.error("harvest %s: %s", "refused" if isinstance(exc, LockedError) else "failed", exc,
                   extra=FILE_ONLY)
@@ -197,12 +212,14 @@ def _mail_digest(settings: Settings, path: Path | None) -> bool:
 @_config_option
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--topic", "topics", multiple=True, metavar="NAME", help="Tag the records with it.")
+@_quiet_option
 @click.pass_context
 def ingest(ctx: click.Context, files: tuple[Path, ...], topics: tuple[str, ...]) -> None:
     """Add PubMed XML (.xml, .xml.gz) or MEDLINE (.nbib, .txt) files to the index."""
     from harvester.ingest import ingest_files
 
-    report = ingest_files(_settings(ctx), list(files), topics=list(topics))
+    report = ingest_files(_settings(ctx), list(files), topics=list(topics),
+                          progress=_progress(ctx))
     for line in report.summary_lines():
         click.echo(line)
 
@@ -322,6 +339,7 @@ def new(ctx: click.Context, since: str | None, topic: str | None, as_json: bool)
               type=click.Choice(["ris", "bibtex", "medline", "csl-json", "csv", "text"]))
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to FILE (default stdout).")
 @click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance")
+@_quiet_option
 @click.pass_context
 def export(ctx: click.Context, query: str | None, pmids_file: Path | None, fmt: str,
            output: Path | None, sort: str, **kwargs: Any) -> None:
@@ -330,7 +348,7 @@ def export(ctx: click.Context, query: str | None, pmids_file: Path | None, fmt: 
 
     filters = _filters(kwargs)
     n = export_selection(_settings(ctx), fmt=fmt, query=query, pmids_file=pmids_file,
-                         filters=filters, sort=sort, output=output)
+                         filters=filters, sort=sort, output=output, progress=_progress(ctx))
     if output is not None:
         click.echo(f"exported {n} record(s) to {output}", err=True)
 
@@ -369,12 +387,13 @@ def schedule(ctx: click.Context) -> None:
 
 @cli.command()
 @_config_option
+@_quiet_option
 @click.pass_context
 def reindex(ctx: click.Context) -> None:
     """Rebuild the search index from the harvested records (offline) and swap it in."""
     from index.writer import rebuild_index
 
-    n = rebuild_index(_settings(ctx), progress=_progress_enabled())
+    n = rebuild_index(_settings(ctx), progress=_progress(ctx))
     click.echo(f"reindexed {n} record(s)")
 
 

@@ -9,12 +9,12 @@ Reads: ids, scores, counts and facets in one request; every match streamed with 
 from __future__ import annotations
 
 import contextlib
-import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from index.article import Article
 from index.errors import IndexMissingError, IndexUnavailableError
+from index.progress import NullProgress, Progress
 from index.settings import Settings
 from index.solr.client import SolrClient
 from index.solr.collection import (
@@ -197,7 +197,7 @@ def check_solr_writable(settings: Settings) -> None:
         index.ensure()
 
 
-def rebuild_solr(settings: Settings, progress: bool = False) -> int:
+def rebuild_solr(settings: Settings, progress: Progress | None = None) -> int:
     """``ketlit reindex`` with Solr: a new collection (this ketlit's configset) filled from the
     record store while searches go on in the old one; records harvested meanwhile are applied
     again under the writer lock, then the alias moves over and the old collection is deleted."""
@@ -211,7 +211,7 @@ def rebuild_solr(settings: Settings, progress: bool = False) -> int:
             try:
                 with SolrIndex(settings, collection=real) as index:
                     started = store_now(store)
-                    indexed = _fill(index, store, progress)
+                    indexed = _fill(index, store, progress or NullProgress())
                     with writer_lock(settings, 600):
                         _catch_up(index, store, started, indexed)
                         point_alias(alias.client, alias.cfg, real)
@@ -225,22 +225,20 @@ def rebuild_solr(settings: Settings, progress: bool = False) -> int:
         store.close()
 
 
-def _fill(index: SolrIndex, store: Any, progress: bool) -> list[str]:
-    total = store.count()
+def _fill(index: SolrIndex, store: Any, progress: Progress) -> list[str]:
     batch: list[dict[str, Any]] = []
     indexed: list[str] = []
-    for n, article in enumerate(store.iter_articles(), 1):
-        batch.append(article_to_solr(article))
-        indexed.append(article.pmid)
-        if len(batch) >= UPDATE_BATCH:
-            index.add(batch)
-            batch = []
-        if progress and (n % 1000 == 0 or n == total):
-            print(f"\rreindex: {n}/{total} records", end="", file=sys.stderr, flush=True)
-    index.add(batch)
+    with progress.task("reindex", store.count()) as task:
+        for article in store.iter_articles():
+            batch.append(article_to_solr(article))
+            indexed.append(article.pmid)
+            if len(batch) >= UPDATE_BATCH:
+                index.add(batch)
+                task.advance(len(batch))
+                batch = []
+        index.add(batch)
+        task.advance(len(batch))
     index.commit()
-    if progress:
-        print(file=sys.stderr)
     return indexed
 
 

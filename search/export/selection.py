@@ -32,6 +32,7 @@ from typing import Any
 
 from index.article import Article
 from index.errors import IndexMissingError, InputFileError, NotFoundError, UsageError
+from index.progress import NullProgress, Progress, Task
 from index.store import RecordStore
 from search.export import get_format, write_export
 
@@ -176,9 +177,10 @@ def _write_stdout(fmt: str, articles: Iterable[Article]) -> int:
 
 def export_selection(settings: Any, *, fmt: str, query: str | None = None,
                      pmids_file: Path | None = None, filters: dict[str, Any] | None = None,
-                     sort: str = "relevance", output: Path | None = None) -> int:
+                     sort: str = "relevance", output: Path | None = None,
+                     progress: Progress | None = None) -> int:
     """Write the selected records in ``fmt`` to ``output`` (atomically) or stdout; returns the
-    number written."""
+    number written. ``progress`` is told each record written."""
     get_format(fmt)  # unknown format: fail before touching anything
     active = _active(filters)
     query = query.strip() if query else None
@@ -197,13 +199,25 @@ def export_selection(settings: Any, *, fmt: str, query: str | None = None,
             if active:
                 allowed = set(_query_pmids(settings, "", sort, active))
                 pmid_list = [p for p in pmid_list if p in allowed]
+            total: int | None = len(pmid_list)
             articles = iter_articles(store, pmid_list)
         elif query or active:
-            articles = iter_articles(store, _query_pmids(settings, query or "", sort, active))
+            ids = list(_query_pmids(settings, query or "", sort, active))
+            total = len(ids)
+            articles = iter_articles(store, ids)
         else:
+            total = store.count()
             articles = _every_article(store, sort)
-        if output is not None:
-            return _write_atomically(output, fmt, articles)
-        return _write_stdout(fmt, articles)
+        with (progress or NullProgress()).task("export", total) as task:
+            counted = _counted(articles, task)
+            if output is not None:
+                return _write_atomically(output, fmt, counted)
+            return _write_stdout(fmt, counted)
     finally:
         store.close()
+
+
+def _counted(articles: Iterable[Article], task: Task) -> Iterator[Article]:
+    for art in articles:
+        yield art
+        task.advance()

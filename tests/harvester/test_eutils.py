@@ -7,6 +7,7 @@ tests/eutils_server.py, whose request log says what really went over the wire.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import threading
 import time
@@ -348,3 +349,42 @@ def test_stop_abandons_a_request_the_server_sits_on(make_eutils_server):
     with pytest.raises(Interrupted):
         c.efetch(ids=["9997"], parse=parse_articles)
     assert time.monotonic() - t0 < 1.0
+
+
+class _Notes:
+    """A progress reporter that keeps its notes (index.progress.Progress)."""
+
+    live = True
+
+    def __init__(self) -> None:
+        self.notes: list[str] = []
+
+    def task(self, label, total=None, unit="records"):
+        from index.progress import NullProgress
+
+        return NullProgress().task(label, total, unit)
+
+    def note(self, message: str) -> None:
+        self.notes.append(message)
+
+
+def test_retry_waits_explain_themselves(make_eutils_server):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    notes = _Notes()
+    url = f"http://127.0.0.1:{port}/entrez/eutils/"
+    c = EutilsClient(PubMedSettings(base_url=url, max_retries=2, **FAST), RateLimiter(1000),
+                     progress=notes)
+    with pytest.raises(HarvestError):
+        c.esearch("cancer")
+    assert len(notes.notes) == 2
+    assert re.match(r"PubMed unreachable, try 2 of 3 in \d+ s \(esearch.*connection refused\)",
+                    notes.notes[0]), notes.notes
+    assert notes.notes[1].startswith("PubMed unreachable, try 3 of 3 in ")
+    server = make_eutils_server()
+    notes = _Notes()
+    c = EutilsClient(settings_for(server), RateLimiter(1000), progress=notes)
+    server.fail_next(1, "http429")
+    c.esearch("cancer")
+    assert notes.notes and notes.notes[0].startswith("PubMed asks us to slow down, try 2 of ")
