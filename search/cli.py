@@ -348,7 +348,9 @@ def export(ctx: click.Context, query: str | None, pmids_file: Path | None, fmt: 
 
     filters = _filters(kwargs)
     n = export_selection(_settings(ctx), fmt=fmt, query=query, pmids_file=pmids_file,
-                         filters=filters, sort=sort, output=output, progress=_progress(ctx))
+                         filters=filters, sort=sort, output=output,
+                         # Records printed on the terminal itself: a progress line would tear them.
+                         progress=None if output is None and sys.stdout.isatty() else _progress(ctx))
     if output is not None:
         click.echo(f"exported {n} record(s) to {output}", err=True)
 

@@ -124,3 +124,13 @@ def test_harvest_shows_windows_waits_and_warns_once_about_the_email(tmp_path: Pa
     assert "rate limit: 20 requests/s" in log
     rc, out, err = _run_on_terminal(["--config", str(cfg), "harvest"], tty=False)
     assert rc == 0 and "records/s" not in err and "\r" not in err
+
+
+def test_export_shows_progress_on_a_terminal_only(config: Path, tmp_path: Path) -> None:
+    out_file = tmp_path / "all.ris"
+    args = ["--config", str(config), "export", "--format", "ris", "-o", str(out_file)]
+    rc, _out, err = _run_on_terminal(args, tty=True)
+    assert rc == 0, err
+    assert re.search(r"export: 100%.*\b(\d+)/\1\b.*records/s", err), err
+    rc, _out, err = _run_on_terminal(args, tty=False)
+    assert rc == 0 and "records/s" not in err
