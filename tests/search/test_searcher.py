@@ -571,6 +571,7 @@ def test_match_any_counts_a_hyphenated_word_by_its_parts(tmp_path: Path) -> None
         assert pmids(se.search(SearchRequest(query="high-fat"))) == ["1"]  # all: the word
 
 
+@pytest.mark.slow
 def test_a_search_past_its_time_budget_is_one_line_and_exit_2_at_the_cli(
         tmp_path: Path, indexed_settings: Settings) -> None:
     from tests.helpers import run_ketlit
@@ -582,3 +583,18 @@ def test_a_search_past_its_time_budget_is_one_line_and_exit_2_at_the_cli(
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "search.timeout_s" in lines[0] and "Traceback" not in proc.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("args", [["search", "ketamine", "--topic", "depresion"],
+                                  ["export", "ketamine", "--topic", "depresion", "--format", "ris"],
+                                  ["new", "--topic", "depresion"]])
+def test_an_unknown_topic_is_a_usage_error_at_the_cli(tmp_path: Path, indexed_settings: Settings,
+                                                      args: list[str]) -> None:
+    from tests.helpers import run_ketlit
+
+    proc = run_ketlit(args, _cli_config(tmp_path, indexed_settings))
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "no topic named 'depresion'" in lines[0]
+    assert "depression, ptsd, ocd" in lines[0] and not proc.stdout.strip()
