@@ -51,6 +51,7 @@ from typing import IO
 
 from harvester.eutils import PARSE_ERRORS
 from harvester.parse import parse_articles
+from index.annotations import annotate
 from index.article import Article
 from index.schema import Analysis, analyse
 
@@ -104,6 +105,10 @@ def serve(stdin: IO[bytes], stdout: IO[bytes]) -> None:
         result: tuple[list[Article], list[bytes]] | _Unreadable
         try:
             articles = parse_articles(body)
+            for a in articles:
+                # annotated here, on the helper's core, like the text analysis below; the store
+                # annotates only records that arrive without (ingest, or a parse in-process)
+                a.annotations = annotate(a)
         except PARSE_ERRORS as exc:
             result = _Unreadable(" ".join(str(exc).split()) or type(exc).__name__)
         else:

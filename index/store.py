@@ -230,8 +230,12 @@ class RecordStore:
                 add.add(topic)
             for art in articles:
                 # Every stored record carries its evidence annotations, whatever wrote it
-                # (harvest, ingest, reindex): this is the one place they are computed.
-                art.annotations = annotate(art)
+                # (harvest, ingest, reindex). The harvest's parse helper computes them on its own
+                # core (harvester/parse_worker.py); whatever arrives without them is annotated
+                # here. Stale ones cannot arrive: parsed records are fresh, and reindex refreshes
+                # stored ones when the rules change.
+                if art.annotations is None:
+                    art.annotations = annotate(art)
                 row = self.conn.execute(
                     "SELECT json, topics, harvested, ingested FROM articles WHERE pmid=?",
                     (art.pmid,)).fetchone()

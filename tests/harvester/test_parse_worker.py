@@ -14,6 +14,7 @@ import pytest
 
 from harvester.parse import parse_articles
 from harvester.parse_worker import MIN_BYTES, ParseWorker
+from index.annotations import annotate
 from tests.eutils_server import EFETCH_HEAD, RecordDB
 from tests.helpers import REPO
 
@@ -54,6 +55,8 @@ def wait_gone(pid: int, seconds: float) -> bool:
 
 def test_helper_gives_the_same_articles_as_parsing_here(body: bytes) -> None:
     here = parse_articles(body)
+    for a in here:  # the helper also annotates them (issue 16), as the store would
+        a.annotations = annotate(a)
     with ParseWorker() as worker:
         there = worker(body)
         assert worker.parsed_remotely == 1
