@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 from whoosh import query as wq
 
+from index import querytree as qt
 from index.analysis import PROTECTED, fold, query_variants
 from index.errors import QueryError
 from index.pubtypes import is_pubmed_type
@@ -959,3 +960,64 @@ def iter_terms(q: wq.Query) -> Iterator[tuple[str, str]]:
     """(field, text) of every term in a compiled query (for tests and highlighting)."""
     for f, t in q.iter_all_terms():
         yield f, t.decode("utf-8") if isinstance(t, bytes) else t
+
+
+# -- the backend-neutral tree (index.querytree) ---------------------------------------------------
+
+
+def parse_tree(text: str, vocabulary: Vocabulary | None = None,
+               match: str = "all") -> qt.Node:
+    """Query text -> ketlit's own parse tree (index.querytree), with the same parser and the
+    same errors as QueryBuilder.build. Vocabulary expansion is left to the backend's compiler."""
+    if match not in ("all", "any"):
+        raise QueryError(f"query: match must be 'all' or 'any', not {match!r}")
+    text = text.strip()
+    if match == "any":
+        text = as_text(text)
+    if not text:
+        raise QueryError("query: the query is empty; give some words to search for")
+    vocab = vocabulary or load_vocabulary()
+    node = Parser(text, "and" if match == "all" else "or", vocab).parse()
+    return _to_tree(node, text, vocab)
+
+
+def _to_tree(node: Node, query: str, vocab: Vocabulary) -> qt.Node:
+    if isinstance(node, GroupNode):
+        items = tuple(qt.Not(_to_tree(n, query, vocab)) if neg else _to_tree(n, query, vocab)
+                      for neg, n in node.items)
+        return qt.And(items) if node.op == "and" else qt.Or(items)
+    assert isinstance(node, TermNode | PhraseNode)
+    fields, tag, value = node.fields, node.tag, node.text.strip()
+    if tag in KEY_TAGS:
+        return qt.Value(KEY_TAGS[tag], value)
+    if tag in AUTHOR_TAGS and _author_key(value):
+        return qt.Value("au", value, prefix=True)
+    if tag is None and fields is None and fold(value) in FILTER_WORDS:
+        return qt.Value("sb", SUBSETS[fold(value)])
+    if fields == ("year",):
+        return _date_tree(value, tag, query, node.pos)
+    if fields and fields[0] in KEYWORD_FIELDS:
+        if fields == ("pubtype",):
+            return qt.Value("pubtype", vocab.publication_type(value).lower())
+        if fields == ("lang",):
+            return qt.Value("lang", vocab.language(value))
+        return qt.Value(fields[0], value)
+    if isinstance(node, PhraseNode):
+        return qt.Phrase(tuple(value.split()), fields, tag, slop=node.slop - 1)
+    if _is_wild(value) and value.endswith("*") and "*" not in value[:-1]:
+        return qt.Prefix(value[:-1], fields, tag)
+    return qt.Term(value, fields, tag, stemmed=_stemmed(fields))
+
+
+def _date_tree(value: str, tag: str | None, query: str, pos: int) -> qt.Node:
+    """The same reading of a date as year_query, as inclusive yyyymmdd bounds."""
+    year_query(value, lambda what: _err(query, pos, what),
+               entrez=tag in ENTREZ_DATE_TAGS)  # validates, with the compiler's messages
+    text = value.replace(" ", "").replace('"', "")
+    lo_s, sep, hi_s = (text.partition(":") if ":" in text else
+                       (text.partition("-") if re.match(r"^\d{4}-\d{4}$", text) else
+                        (text, "", "")))
+    lo = _date_bound(lo_s, upper=False) if lo_s else None
+    hi = _date_bound(hi_s if sep else lo_s, upper=True) if (hi_s or not sep) else None
+    return qt.DateRange(lo[1] if lo else None, hi[1] if hi else None,
+                        "edate" if tag in ENTREZ_DATE_TAGS else "pdate")
