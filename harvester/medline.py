@@ -177,6 +177,14 @@ def _chemical(value: str) -> str:
     return value.strip()
 
 
+def _chemical_number(value: str) -> str:
+    """RN "50-28-2 (Estradiol)" -> "50-28-2"; a value without a name keeps "0"."""
+    at = value.find(" (")
+    if at >= 0 and value.endswith(")"):
+        return value[:at].strip() or "0"
+    return "0"
+
+
 def _ref_pmids(values: list[str]) -> list[str]:
     out: list[str] = []
     for v in values:
@@ -259,7 +267,10 @@ def _article(rec: Any, lines: list[str]) -> Article:
     authors, editors = _people(lines)
     lid = _tagged_ids(_list(rec.get("LID")))
     aid = _tagged_ids(_list(rec.get("AID")))
-    issns = _ISSN_RE.findall(_text(rec.get("IS")) or "")
+    issns = _ISSN_RE.findall(" ".join(_list(rec.get("IS"))))
+    typed_issn: dict[str, str] = {}
+    for n, kind in issns:
+        typed_issn.setdefault((kind or "print").lower(), n)
     issn = next((n for n, kind in issns if kind.lower() != "linking"), None) or \
         (issns[0][0] if issns else None)
     dp = _text(rec.get("DP"))
@@ -297,6 +308,12 @@ def _article(rec: Any, lines: list[str]) -> Article:
         mesh=_mesh(_list(rec.get("MH"))),
         keywords=list(dict.fromkeys(_list(rec.get("OT")))),
         chemicals=[_chemical(v) for v in _list(rec.get("RN"))],
+        chemical_numbers=[_chemical_number(v) for v in _list(rec.get("RN"))],
+        issn_print=typed_issn.get("print"),
+        issn_electronic=typed_issn.get("electronic"),
+        issn_linking=typed_issn.get("linking"),
+        pii=lid.get("pii") or aid.get("pii"),
+        country=None if is_book else _text(rec.get("PL")),
         retracted="Retracted Publication" in pub_types or bool(retraction_pmids),
         retraction_pmids=retraction_pmids,
         concern_pmids=_ref_pmids(_list(rec.get("ECI"))),

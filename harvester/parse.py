@@ -289,7 +289,20 @@ def _article(rec: etree._Element, name: str) -> Article:
     doi = doi or ids.get("doi")
 
     mji = _children(_one(mck, "MedlineJournalInfo"))
-    issn = _t(_one(jk, "ISSN")) or _t(_one(mji, "ISSNLinking"))
+    typed_issn: dict[str, str] = {}
+    for el in jk.get("ISSN", ()):
+        if (n := _t(el)):
+            typed_issn.setdefault((el.get("IssnType") or "Print").lower(), n)
+    linking = _t(_one(mji, "ISSNLinking"))
+    issn = _t(_one(jk, "ISSN")) or linking
+    chem_names: list[str] = []
+    chem_numbers: list[str] = []
+    for cl in mck.get("ChemicalList", ()):
+        for c in cl:
+            ck = _children(c)
+            if (nm := _t(_one(ck, "NameOfSubstance"))):
+                chem_names.append(nm)
+                chem_numbers.append(_t(_one(ck, "RegistryNumber")) or "0")
 
     vernacular = _t(_one(ak, "VernacularTitle"))
     title_el = _one(ak, "ArticleTitle")
@@ -351,8 +364,13 @@ def _article(rec: etree._Element, name: str) -> Article:
         publication_types=pub_types,
         mesh=_mesh(_one(mck, "MeshHeadingList")),
         keywords=_keywords(mck.get("KeywordList", ())),
-        chemicals=[x for cl in mck.get("ChemicalList", ()) for c in cl
-                   for n in c if n.tag == "NameOfSubstance" and (x := _t(n))],
+        chemicals=chem_names,
+        chemical_numbers=chem_numbers,
+        issn_print=typed_issn.get("print"),
+        issn_electronic=typed_issn.get("electronic"),
+        issn_linking=linking,
+        pii=pii or ids.get("pii"),
+        country=_t(_one(mji, "Country")),
         retracted="Retracted Publication" in pub_types or bool(retraction_pmids),
         retraction_pmids=retraction_pmids,
         concern_pmids=refs.get("ExpressionOfConcernIn", []),

@@ -84,6 +84,15 @@ class Article:
     # The title with PubMed's inline markup kept as HTML (<i>, <b>, <u>, <sup>, <sub>), when it
     # has any: exports that can hold markup use it; ``title`` stays the plain text.
     title_html: str | None = None
+    # Typed ISSNs as PubMed gives them (Journal/ISSN IssnType, ISSNLinking; MEDLINE "IS - n (Print)");
+    # ``issn`` above stays the one a citation shows (print, else electronic, else linking).
+    issn_print: str | None = None
+    issn_electronic: str | None = None
+    issn_linking: str | None = None
+    pii: str | None = None  # publisher item id (ELocationID/ArticleId "pii"; MEDLINE "[pii]")
+    # Registry numbers beside ``chemicals`` (same order): "50-28-2", "EC 1.1.1.1", "0" for none
+    chemical_numbers: list[str] = field(default_factory=list)
+    country: str | None = None  # place of publication (MedlineJournalInfo/Country; MEDLINE PL)
     # Evidence annotations (index/annotations): design, route, drug, condition, participants,
     # phase, control, registry. Computed by the store whenever a record is written; None on a
     # record never stored (a parser's output) or stored before annotations existed.
@@ -154,7 +163,7 @@ class Article:
 
 _FIELD_NAMES = tuple(f.name for f in dataclasses.fields(Article))
 _LIST_FIELDS = ("languages", "publication_types", "keywords", "chemicals", "retraction_pmids",
-                "concern_pmids", "erratum_pmids", "secondary_ids")
+                "concern_pmids", "erratum_pmids", "secondary_ids", "chemical_numbers")
 
 
 def _author_dict(a: Author) -> dict[str, Any]:

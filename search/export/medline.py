@@ -9,8 +9,9 @@ a continuation of CN, FAU, OT or PT as a second value, so those stay on one line
 
 Tags in PubMed's order: PMID OWN STAT LR IS VI IP DP TI PG LID AB FAU AU AD AUID CN LA PT DEP TA JT
 MH OTO OT RIN EIN EDAT PMC AID SO; ``TT`` for a vernacular title; books add BTI, ED/FED, PB, PL,
-ISBN. Tags whose values ketlit does not keep (DCOM, PHST, JID, RN, SB, PST) are left out rather
-than invented. The abstract is one AB paragraph with the section labels inline, as PubMed
+ISBN. Articles add PL (country of publication), every IS with its
+type, RN (registry number and substance name) and AID [pii]. Tags whose values ketlit does not
+keep (DCOM, PHST, JID, SB, PST) are left out rather than invented. The abstract is one AB paragraph with the section labels inline, as PubMed
 writes structured abstracts. MeSH headings use PubMed's notation: ``*`` on major topics and
 ``/``-separated qualifiers (``Depression/*drug therapy``). A retracted record carries
 ``PT - Retracted Publication`` and ``RIN - PMID: N`` for each retraction notice.
@@ -114,7 +115,14 @@ class MedlineExporter(Exporter):
         f("STAT", article.status)
         f("LR", _compact_date(article.revised_date))
         if kind == "article":
-            f("IS", article.issn)
+            typed = [(n, t) for n, t in ((article.issn_print, "Print"),
+                                          (article.issn_electronic, "Electronic"),
+                                          (article.issn_linking, "Linking")) if n]
+            if typed:  # every ISSN with its type, as PubMed writes them
+                for n, t in typed:
+                    f("IS", f"{n} ({t})")
+            else:
+                f("IS", article.issn)
         f("VI", article.volume)
         f("IP", article.issue)
         f("DP", article.pub_date or (str(article.pub_year) if article.pub_year else None))
@@ -141,6 +149,7 @@ class MedlineExporter(Exporter):
             f("PT", "Retracted Publication")
         f("DEP", _compact_date(article.epub_date))
         if kind == "article":
+            f("PL", article.country)
             f("TA", nlm_abbreviation(article))
             f("JT", article.journal)
         else:
@@ -149,6 +158,9 @@ class MedlineExporter(Exporter):
             f("ISBN", article.isbn)
         if article.vernacular_title and article.vernacular_title != article.title:
             f("TT", article.vernacular_title)
+        numbers = article.chemical_numbers
+        for i, name in enumerate(article.chemicals):  # RN: registry number (substance name)
+            f("RN", f"{numbers[i] if i < len(numbers) else '0'} ({name})")
         for m in article.mesh:
             f("MH", mesh_line(m))
         if article.keywords:
@@ -163,6 +175,8 @@ class MedlineExporter(Exporter):
         f("PMC", article.pmcid)
         if article.doi:
             f("AID", f"{article.doi} [doi]")
+        if article.pii:
+            f("AID", f"{article.pii} [pii]")
         if article.bookaccession:
             f("AID", f"{article.bookaccession} [bookaccession]")
         source = nlm_source(article) if kind == "article" else None

@@ -243,3 +243,16 @@ def test_lid_lines_are_read_by_their_type_and_et_al_is_no_author(tmp_path: Path)
     assert art.pages == "S1080-6032(22)00139-9"  # the pii stands in for the page, as Zotero does
     assert art.author_names == ["Smith J", "Jones K"]
     assert art.secondary_ids == ["ClinicalTrials.gov/NCT01234567"]
+
+
+def test_every_is_line_kept_with_its_type_pii_rn_and_pl() -> None:
+    [a] = list(iter_medline(EFETCH2))
+    assert (a.issn_print, a.issn_electronic, a.issn_linking) == (None, "1367-4811", "1367-4803")
+    assert a.pii == "btp163"
+    assert a.country == "England"
+    assert len(a.chemical_numbers) == len(a.chemicals)
+
+
+def test_old_stored_json_without_the_new_fields_still_loads() -> None:
+    a = Article.from_dict({"pmid": "1", "title": "T"})
+    assert (a.issn_print, a.pii, a.country, a.chemical_numbers) == (None, None, None, [])

