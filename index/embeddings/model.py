@@ -125,19 +125,21 @@ class Embedder:
         bias = ((1.0 - mask) * np.float32(-1e9))[:, None, None, :]
         for i in range(LAYERS):
             p = f"encoder.layer.{i}."
+            x = x.reshape(b * n, DIM)
             qkv = x @ w[p + "attention.self.qkv.weight"] + w[p + "attention.self.qkv.bias"]
             qkv = qkv.reshape(b, n, 3, HEADS, hd).transpose(2, 0, 3, 1, 4)
             q, k, v = qkv[0], qkv[1], qkv[2]
             att = (q @ k.transpose(0, 1, 3, 2)) * np.float32(1.0 / np.sqrt(hd)) + bias
             att = np.exp(att - att.max(-1, keepdims=True))
             att /= att.sum(-1, keepdims=True)
-            ctx = (att @ v).transpose(0, 2, 1, 3).reshape(b, n, DIM)
+            ctx = (att @ v).transpose(0, 2, 1, 3).reshape(b * n, DIM)
             a = ctx @ w[p + "attention.output.dense.weight.T"] + w[p + "attention.output.dense.bias"]
             x = _layer_norm(a + x, w[p + "attention.output.LayerNorm.weight"],
                             w[p + "attention.output.LayerNorm.bias"])
             h = _gelu(x @ w[p + "intermediate.dense.weight.T"] + w[p + "intermediate.dense.bias"])
             o = h @ w[p + "output.dense.weight.T"] + w[p + "output.dense.bias"]
             x = _layer_norm(o + x, w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"])
+            x = x.reshape(b, n, DIM)
         m = mask[:, :, None]
         pooled = (x * m).sum(1) / np.maximum(m.sum(1), 1e-9)
         norm = np.linalg.norm(pooled, axis=1, keepdims=True)
