@@ -35,7 +35,7 @@ from bench.generate import build_model, generate  # noqa: E402
 from bench.latency import QUERIES, dir_size, pct  # noqa: E402
 from bench.report import write_section  # noqa: E402
 from index.settings import IndexSettings, SolrSettings, settings_from_mapping  # noqa: E402
-from index.writer import live_index_dir, rebuild_index  # noqa: E402
+from index.whoosh.writer import live_index_dir, rebuild_index  # noqa: E402
 from search.searcher import Searcher  # noqa: E402
 
 CLK = os.sysconf("SC_CLK_TCK")

@@ -10,7 +10,7 @@ NCBI: the benchmark measures our code, not the politeness delay (which would mak
 In the same run, on the same documents:
 
 - parse alone: ``harvester.parse.parse_articles`` over the efetch answers (bytes already fetched);
-- Whoosh alone (the baseline): the same Articles written with ``index.writer.open_index_writer``
+- Whoosh alone (the baseline): the same Articles written with ``index.whoosh.writer.open_index_writer``
   (text analysis included) in batches of ``batch_size`` with a commit per batch, as the harvest
   commits the index, in a fresh process that holds one batch at a time;
 - end to end: ``ketlit harvest`` logic (``run_harvest``) in a fresh process: esearch per window,
@@ -168,7 +168,7 @@ def child_whoosh(bodies_path: str, data_dir: str) -> None:
     peak RSS is Whoosh's own."""
     from harvester.parse import parse_articles
     from index.settings import settings_from_mapping
-    from index.writer import open_index_writer
+    from index.whoosh.writer import open_index_writer
 
     settings = settings_from_mapping({"data_dir": data_dir}, base_dir=Path(data_dir))
     wall = cpu = 0.0
@@ -316,7 +316,7 @@ def main() -> None:
         "baseline while also fetching, storing and checkpointing. The index writes themselves "
         "are the same: one commit per `batch_size` records (a date window's short last batch "
         "waits for the next window's records), the same merges, the garbage collector paused "
-        "during each write (index/writer.py says why).",
+        "during each write (index/whoosh/writer.py says why).",
         "",
         "| stage | records | records per CPU-s | records per wall-s | target |",
         "|---|---:|---:|---:|---|",
@@ -359,7 +359,7 @@ def main() -> None:
         "merges were what grew before: merging pools every posting of the merged segments in "
         "memory, and Whoosh's default policy kept merging the largest segment with each new one "
         "(the harvest peaked at 445 and 472 MB for 10,000 and 20,000 records); "
-        "index/writer.py's `bounded_merge` never merges past 5,000 records. The Whoosh-alone "
+        "index/whoosh/writer.py's `bounded_merge` never merges past 5,000 records. The Whoosh-alone "
         "figures of earlier runs (up to 608 MB at 20,000 records, varying from run to run) were "
         "the benchmark's own process leaking into the child's `ru_maxrss`; they are VmHWM now.",
     ]

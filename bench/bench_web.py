@@ -107,7 +107,7 @@ def build(data_parent: Path, n: int, seed: int) -> tuple[Path, str]:
 
 
 def _build_replicated(settings: Settings, n: int, seed: int) -> tuple[float, float]:
-    from index.writer import rebuild_index
+    from index.whoosh.writer import rebuild_index
 
     rng = random.Random(seed)
     t0 = time.perf_counter()

@@ -160,7 +160,7 @@ def write_collection(n: int, data_dir: Path, seed: int = 1, model: Model | None 
     """Generate n records into data_dir's record store and build its index (as reindex does)."""
     from index.settings import settings_from_mapping
     from index.store import ORIGIN_INGEST, RecordStore
-    from index.writer import rebuild_index
+    from index.whoosh.writer import rebuild_index
 
     data_dir.mkdir(parents=True, exist_ok=True)
     settings = settings_from_mapping({"data_dir": str(data_dir)}, data_dir)

@@ -32,7 +32,7 @@ sys.path.insert(0, str(REPO))
 from bench.generate import build_model, write_collection  # noqa: E402
 from bench.report import write_section  # noqa: E402
 from index.settings import settings_from_mapping  # noqa: E402
-from index.writer import live_index_dir  # noqa: E402
+from index.whoosh.writer import live_index_dir  # noqa: E402
 from search.searcher import Searcher, SearchRequest  # noqa: E402
 
 QUERIES: list[tuple[str, SearchRequest]] = [
@@ -201,7 +201,7 @@ def main() -> None:
 
 
 NOTES = """
-How it is fast: queries are evaluated by search/engine.py, which reads each term's postings from
+How it is fast: queries are evaluated by index/whoosh/engine.py, which reads each term's postings from
 Whoosh's files into numpy arrays once per searcher and scores, filters and intersects whole
 arrays; facets are one `bincount` over a per-document facet-key column and one weighted
 `bincount` per facet; phrases check positions only where every word occurs, on position keys
@@ -212,14 +212,14 @@ doing less work (no facets, no snippets, no records).
 
 Index build times come from the run that generated the collections (`--workdir` keeps them for
 later runs) and are what `ketlit reindex` costs: about 600-700 records/s here with
-index/bulkwriter.py (Whoosh's own writer: ~110-190 records/s).
+index/whoosh/bulkwriter.py (Whoosh's own writer: ~110-190 records/s).
 
 The first search of a term in a fresh searcher reads its postings from disk (the CLI pays this
 on every call, hence the cold figure); the web server keeps one searcher per index snapshot.
 Cold start, before/after (same-run A/B at 100,000 records, machine load ~2.8 on 2 cores): the
 first run of each query went from p95 216-243 ms to 84-89 ms and a fresh `Searcher` opened in
 ~30 ms instead of ~600 ms, because Whoosh's readers no longer copy the mapped postings file into
-memory (index/whoosh_buffers.py: a cold `ketlit search` 1.1-1.2 s -> 0.42-0.46 s, peak RSS
+memory (index/whoosh/buffers.py: a cold `ketlit search` 1.1-1.2 s -> 0.42-0.46 s, peak RSS
 1,054 MB -> 82 MB) and position tables are decoded for a phrase's candidates only, not for
 every document holding its words.
 Generated records: bench/generate.py (seeded; word-bigram text trained on real abstracts,

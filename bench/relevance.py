@@ -33,7 +33,7 @@ from bench.report import write_section  # noqa: E402
 from index.article import Article  # noqa: E402
 from index.settings import settings_from_mapping  # noqa: E402
 from index.store import ORIGIN_INGEST, RecordStore  # noqa: E402
-from index.writer import rebuild_index  # noqa: E402
+from index.whoosh.writer import rebuild_index  # noqa: E402
 
 
 def load_beir(beir: Path, split: str) -> tuple[list[dict], dict[str, str], dict[str, dict[str, int]]]:
@@ -248,7 +248,7 @@ Lucene's idf) on `text` plus 0.2 x BM25 on the title; analysis keeps biomedical 
 (joined + parts for hyphenated words, stereo descriptors, p-values), folds case, accents and
 Greek letters, and stems with Porter2 except for words it would merge with unrelated ones;
 vocabulary synonyms are added at half weight. Scoring runs over Whoosh's postings with numpy
-(search/engine.py).
+(index/whoosh/engine.py).
 
 Measured while developing (same split, in process): inflection-only stemming 0.6850 vs
 Porter2 0.6966 (the largest single gain); Whoosh's own BM25F scoring of the same queries

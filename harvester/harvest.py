@@ -250,7 +250,7 @@ def run_harvest(settings: Settings, topics: list[str] | None = None, full: bool 
     needs ``ketlit reindex`` first. A topic that fails after retries is reported in the returned
     report while the other topics still run.
     """
-    from index.writer import check_index_writable
+    from index.whoosh.writer import check_index_writable
 
     chosen = select_topics(settings, topics)
     today = _today()
@@ -272,7 +272,7 @@ def run_harvest(settings: Settings, topics: list[str] | None = None, full: bool 
 
 def apply_pending(settings: Settings, store: RecordStore) -> None:
     """Repair a crash between the SQLite commit and the Whoosh commit (both directions)."""
-    from index.writer import open_index_writer, sync_pending
+    from index.whoosh.writer import open_index_writer, sync_pending
 
     gone = store.pending_index_deletes()
     if gone:
@@ -706,7 +706,7 @@ class _Run:
         ``failing``: the pass is ending on an error or a stop. The records are in the store
         already; if the index cannot take them now either (say it is the index that failed), a
         warning says so and they stay flagged unindexed, which the next run applies first."""
-        from index.writer import open_index_writer
+        from index.whoosh.writer import open_index_writer
 
         if limit is None or limit >= len(self._unindexed):
             articles = list(self._unindexed.values())
@@ -743,7 +743,7 @@ class _Run:
     def _reconcile(self, topic: Topic, tr: TopicReport) -> None:
         """After a complete walk: records the topic's query no longer matches lose the topic; a
         record left with no topic that was not added by ``ketlit ingest`` is deleted."""
-        from index.writer import open_index_writer
+        from index.whoosh.writer import open_index_writer
 
         store = self.store
         gone = sorted(store.pmids(topic.name) - store.seen(topic.name))

@@ -182,7 +182,7 @@ def _commit(settings: Settings, store: RecordStore, articles: list[Article], top
             counts: FileCounts) -> None:
     if not articles:
         return
-    from index.writer import open_index_writer
+    from index.whoosh.writer import open_index_writer
 
     with store.transaction():
         result = store.upsert(articles, origin=ORIGIN_INGEST, extra_topics=topics)
@@ -201,7 +201,7 @@ def _commit(settings: Settings, store: RecordStore, articles: list[Article], top
 def _delete(settings: Settings, store: RecordStore, pmids: list[str], counts: FileCounts) -> None:
     if not pmids:
         return
-    from index.writer import open_index_writer
+    from index.whoosh.writer import open_index_writer
 
     with store.transaction():
         gone = store.delete_for_index(pmids)

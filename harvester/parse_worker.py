@@ -7,7 +7,7 @@ for 14% of the run). In a helper process the parsing runs on the other core. Wha
 is unpickling the Articles, about 40% of what parsing costs (bench/bench_harvest.py measures the
 harvest end to end).
 
-The helper also analyses each record's text for the index (``index.schema.analyse``: tokens,
+The helper also analyses each record's text for the index (``index.whoosh.schema.analyse``: tokens,
 stems, positions), the most expensive part of indexing that does not need the index: 0.57 ms a
 record, against 0.12 ms to unpickle the result. The index writer asks :meth:`ParseWorker.analysis`
 for it; an answer is kept for the last few efetch answers only, and a record it has no analysis
@@ -53,7 +53,7 @@ from harvester.eutils import PARSE_ERRORS
 from harvester.parse import parse_articles
 from index.annotations import annotate
 from index.article import Article
-from index.schema import Analysis, analyse
+from index.whoosh.schema import Analysis, analyse
 
 log = logging.getLogger("ketlit.harvest")
 
@@ -173,7 +173,7 @@ class ParseWorker:
 
     def analysis(self, article: Article) -> Analysis | None:
         """The helper's analysis of ``article``'s text, once (the newest answer's if it came
-        more than once), or None. ``index.schema.article_to_document`` checks that it matches
+        more than once), or None. ``index.whoosh.schema.article_to_document`` checks that it matches
         the article's text."""
         with self._lock:
             for answer in reversed(self._analyses):

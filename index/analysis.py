@@ -26,10 +26,8 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
-from whoosh.analysis import RegexTokenizer, Token, Tokenizer
-from whoosh.lang import porter2
+from index.porter2 import stem as porter2_stem
 
 # A small English stop list: function words only. Negations and quantity words ("no", "not",
 # "without", "more", "less") are kept because they carry meaning in clinical claims.
@@ -124,7 +122,7 @@ def stem_word(word: str) -> str:
         return _OWN_STEM[word]
     if len(word) <= 3 or not word.isalpha():
         return word
-    return porter2.stem(word)
+    return porter2_stem(word)
 
 
 # -- tokenizing ------------------------------------------------------------------------------------
@@ -235,7 +233,7 @@ def index_tokens(text: str) -> tuple[list[str], list[str], list[int], int]:
     positions of a text indexed after this one start).
 
     The indexing fast path: no token objects, one regex pass, and each distinct written word
-    folded, split and stemmed once per process. index.schema builds every field that repeats a
+    folded, split and stemmed once per process. index.whoosh.schema builds every field that repeats a
     record's text from these lists instead of re-analysing it per field.
     """
     words: list[str] = []
@@ -310,59 +308,6 @@ def query_variants(text: str, protected: frozenset[str] = frozenset(),
     return [g if len(g) == 1 else [g[-1], *g[:-1]] for g in groups]
 
 
-class BiomedTokenizer(Tokenizer):
-    """Whoosh face of :func:`analyse` (a tokenizer that also folds, stops and stems)."""
-
-    def __init__(self, stem: bool = True, protected: frozenset[str] = frozenset()) -> None:
-        self.stem = stem
-        self.protected = protected
-
-    def __eq__(self, other: object) -> bool:
-        return (isinstance(other, BiomedTokenizer) and self.stem == other.stem
-                and self.protected == other.protected)
-
-    def __hash__(self) -> int:
-        return hash((self.stem, len(self.protected)))
-
-    def __call__(self, value: str, positions: bool = False, chars: bool = False,  # type: ignore[override]
-                 keeporiginal: bool = False, removestops: bool = True, start_pos: int = 0,
-                 start_char: int = 0, tokenize: bool = True, mode: str = "",
-                 **kwargs: object) -> Iterator[Token]:
-        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        if not tokenize:
-            t.original = t.text = value
-            t.boost = 1.0
-            if positions:
-                t.pos = start_pos
-            if chars:
-                t.startchar = start_char
-                t.endchar = start_char + len(value)
-            yield t
-            return
-        for rt in analyse(value, stem=self.stem, stop=removestops, protected=self.protected):
-            t.text = rt.text
-            t.boost = 1.0
-            t.stopped = False
-            if keeporiginal:
-                t.original = value[rt.start:rt.end]
-            if positions:
-                t.pos = start_pos + rt.pos
-            if chars:
-                t.startchar = start_char + rt.start
-                t.endchar = start_char + rt.end
-            yield t
-
-
 # Words the stemmer must leave alone: acronyms that end in "s" like a plural.
 PROTECTED = frozenset({"aids", "sars", "mers", "ards", "gaps", "sops", "ms", "ros", "rls", "tms",
                        "ects", "cbts", "pans", "pandas", "mas", "dls", "ras", "fas", "ns", "cs"})
-
-
-def biomed_analyzer(stem: bool = True) -> BiomedTokenizer:
-    return BiomedTokenizer(stem=stem, protected=PROTECTED)
-
-
-def keys_analyzer() -> Any:
-    """The analyzer of fields whose terms are whole values joined by "\\x1e" (index.schema's
-    ``words`` and ``keys``): each value one term, as written (values are folded beforehand)."""
-    return RegexTokenizer(r"[^\x1e]+")

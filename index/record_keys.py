@@ -1,6 +1,6 @@
 """Backend-neutral derived values of a record that the index matches whole: PubMed's
 publication and Entrez dates as numbers, and the namespaced ``keys`` ([mh], [majr], [sh], [au],
-[ta], [si], [doi], [sb]) and per-part ``words`` (truncation) that index.schema indexes and
+[ta], [si], [doi], [sb]) and per-part ``words`` (truncation) that index.whoosh.schema indexes and
 search/query.py looks up. Any backend indexes and queries these the same way.
 """
 

@@ -31,7 +31,7 @@ from index.analysis import PROTECTED, fold, query_variants
 from index.errors import QueryError
 from index.pubtypes import is_pubmed_type
 from index.record_keys import WORD_PARTS, key_text
-from search.engine import Alternatives
+from index.whoosh.engine import Alternatives
 from search.vocabulary import Vocabulary, key_of, load_vocabulary
 
 # Default fields and their weights when a term has no tag: the whole record text, plus a title
@@ -47,7 +47,7 @@ PROXIMITY_FIELD = "text"
 MAX_PROXIMITY_PAIRS = 12
 
 TEXT_FIELDS = ("title", "abstract", "mesh", "keywords", "text", "author", "journal", "spell")
-UNSTEMMED_FIELDS = frozenset({"author", "journal", "spell"})  # names: see index.schema
+UNSTEMMED_FIELDS = frozenset({"author", "journal", "spell"})  # names: see index.whoosh.schema
 # Fields matched as whole values (a term or a phrase in them is one keyword, never analysed).
 KEYWORD_FIELDS = frozenset({"pubtype", "lang", "topic", "pmid", "year"})
 
@@ -79,7 +79,7 @@ TAGS: dict[str, tuple[str, ...] | None] = {
 }
 
 # Tags whose term is one whole value of the record (a heading, a journal, an id), looked up in the
-# index's ``keys`` field under a namespace (index.schema). A run of words before one of these
+# index's ``keys`` field under a namespace (index.whoosh.schema). A run of words before one of these
 # tags is one value, quoted or not, as in PubMed: Depressive Disorder[mh].
 KEY_TAGS: dict[str, str] = {
     "mh": "mh", "mesh": "mh", "mesh terms": "mh", "mh:noexp": "mh", "mesh:noexp": "mh",
@@ -723,7 +723,7 @@ class QueryBuilder:
 
     def _wild(self, node: TermNode, ctx: _Ctx, negated: bool) -> wq.Query:
         """Truncation: every word that begins with the letters typed, matched against the
-        unstemmed words of each field the tag covers (index.schema ``words``), so that
+        unstemmed words of each field the tag covers (index.whoosh.schema ``words``), so that
         ``functional*`` finds "functional" and "functionality" although they stem to
         "function". PubMed's limits: MIN_PREFIX letters, MAX_EXPANSIONS variants (the engine
         reports a cut)."""

@@ -3,7 +3,7 @@
 A Searcher holds one Whoosh reader (a consistent snapshot of the index: a harvest committing
 meanwhile is seen by the next Searcher, or after ``refresh()``, never half-way by this one) and
 the record store, from which the hits' Articles come. Queries are compiled by search.query and
-evaluated by search.engine (BM25 over Whoosh's postings with numpy, facets from per-snapshot
+evaluated by index.whoosh.engine (BM25 over Whoosh's postings with numpy, facets from per-snapshot
 arrays). Whoosh objects never leave search/; callers get Articles, plain numbers and strings.
 """
 
@@ -27,13 +27,14 @@ from rapidfuzz.distance import DamerauLevenshtein
 from whoosh import query as wq
 from whoosh.scoring import BM25F
 
-from index.analysis import PROTECTED, TOKEN_RE, BiomedTokenizer, analyse, fold
+from index.analysis import PROTECTED, TOKEN_RE, analyse, fold
 from index.article import Article
 from index.errors import IndexMissingError, NotFoundError, QueryError, UsageError
 from index.settings import Settings
 from index.store import RecordStore
-from index.writer import live_index_dir, open_index
-from search.engine import MAX_EXPANSIONS, Evaluator, IndexArrays, sort_by, top_k
+from index.whoosh.analysis import BiomedTokenizer
+from index.whoosh.engine import MAX_EXPANSIONS, Evaluator, IndexArrays, sort_by, top_k
+from index.whoosh.writer import live_index_dir, open_index
 from search.query import CompiledQuery, QueryBuilder, pubtype_query
 from search.vocabulary import Vocabulary, load_vocabulary
 
@@ -246,7 +247,7 @@ class Searcher:
             ix = open_index(self.settings)
             try:
                 # Whoosh's own weighting only serves its phrase/wildcard helpers; ranking is
-                # search.engine's.
+                # index.whoosh.engine's.
                 s = ix.searcher(weighting=BM25F(B=BM25_B, K1=BM25_K1))
             except FileNotFoundError as exc:  # segments merged away between open and read
                 ix.close()

@@ -20,12 +20,13 @@ from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 from whoosh import query as wq
 
-from index.analysis import PROTECTED, BiomedTokenizer, fold
+from index.analysis import PROTECTED, fold
 from index.errors import QueryError
 from index.settings import Settings
 from index.solr.backend import SolrIndex
 from index.solr.translate import MATCH_ALL, escape, to_solr
 from index.store import RecordStore
+from index.whoosh.analysis import BiomedTokenizer
 from search.query import CompiledQuery, QueryBuilder
 from search.searcher import (
     Hit,

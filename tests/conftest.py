@@ -109,7 +109,7 @@ def indexed_settings(tmp_path_factory: pytest.TempPathFactory, sample_articles: 
 
     from index.settings import settings_from_mapping
     from index.store import ORIGIN_INGEST, RecordStore
-    from index.writer import rebuild_index
+    from index.whoosh.writer import rebuild_index
     from tests.search.ketamine_records import ketamine_articles
 
     base = tmp_path_factory.mktemp("indexed")

@@ -147,7 +147,7 @@ def _form(params: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 class SolrSession:
-    """The Solr face of index.writer.IndexSession: upserts and deletes sent at the end, then a
+    """The Solr face of index.whoosh.writer.IndexSession: upserts and deletes sent at the end, then a
     commit; counts as IndexSession's."""
 
     def __init__(self, index: SolrIndex) -> None:
@@ -183,7 +183,7 @@ def open_solr_writer(settings: Settings, timeout: float = 60) -> Iterator[SolrSe
     """Creates the collection when missing; sends and commits when the block ends cleanly.
     Holds the same writer lock as the Whoosh writer, so a reindex's catch-up and alias switch
     never miss a harvest's batch."""
-    from index.writer import writer_lock
+    from index.whoosh.writer import writer_lock
 
     with writer_lock(settings, timeout), SolrIndex(settings) as index:
         index.ensure()
@@ -202,7 +202,7 @@ def rebuild_solr(settings: Settings, progress: Progress | None = None) -> int:
     record store while searches go on in the old one; records harvested meanwhile are applied
     again under the writer lock, then the alias moves over and the old collection is deleted."""
     from index.store import RecordStore
-    from index.writer import store_now, writer_lock
+    from index.whoosh.writer import store_now, writer_lock
 
     store = RecordStore(settings.store_path)
     try:

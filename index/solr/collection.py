@@ -1,7 +1,7 @@
 """ketlit's collection on a SolrCloud: its configset (configset/ in this package), created when
 missing, and checked to be of this ketlit's schema version.
 
-The schema's name carries the version (SOLR_SCHEMA_NAME): index.schema.SCHEMA_VERSION, which
+The schema's name carries the version (SOLR_SCHEMA_NAME): index.whoosh.schema.SCHEMA_VERSION, which
 changes with the analysis the documents carry, and CONFIGSET_REVISION, which changes with the
 Solr schema itself. A collection made by another version is reported as needing
 ``ketlit reindex``, which builds a new collection from the record store.
@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from index.errors import IndexMissingError
-from index.schema import SCHEMA_VERSION
 from index.settings import SolrSettings
 from index.solr.client import SolrClient, SolrRequestError
+from index.whoosh.schema import SCHEMA_VERSION
 
 CONFIGSET_DIR = Path(__file__).resolve().parent / "configset"
 CONFIGSET_REVISION = 1

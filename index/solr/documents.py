@@ -15,7 +15,7 @@ from index.analysis import index_tokens
 from index.article import Article
 from index.pubtypes import canonical_pubtype
 from index.record_keys import WORD_PARTS, article_keys, entrez_date_key, pub_date_key
-from index.schema import TEXT_PART_GAP, _text_sources, sort_date
+from index.whoosh.schema import TEXT_PART_GAP, _text_sources, sort_date
 
 _ESCAPES = str.maketrans({"\\": "\\\\", " ": "\\ ", ",": "\\,", "=": "\\=", "\n": "\\n",
                           "\r": "\\r", "\t": "\\t"})

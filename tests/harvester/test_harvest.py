@@ -64,7 +64,7 @@ def store_json(settings: Settings) -> dict[str, dict[str, Any]]:
 
 def index_pmids(settings: Settings) -> list[str]:
     """Every document's PMID in the live index (a list, so duplicates would show)."""
-    from index.writer import open_index
+    from index.whoosh.writer import open_index
 
     ix = open_index(settings)
     try:
@@ -131,7 +131,7 @@ def test_short_batches_at_window_ends_share_an_index_commit(tmp_path: Path,
     early). The store still commits every batch."""
     from whoosh import index as whoosh_index
 
-    from index.writer import live_index_dir
+    from index.whoosh.writer import live_index_dir
 
     topics = {"patients": "patients"}
     settings = make_settings(tmp_path, eutils_server, topics, max_results_per_query=30,
@@ -152,7 +152,7 @@ def test_short_batches_at_window_ends_share_an_index_commit(tmp_path: Path,
 def index_content(settings: Settings) -> dict[tuple[str, bytes], list[tuple[Any, ...]]]:
     """Every term of every field with its postings as (PMID, weight, value): comparable between
     two indexes whatever their segments and document numbers."""
-    from index.writer import open_index
+    from index.whoosh.writer import open_index
 
     ix = open_index(settings)
     try:
@@ -177,7 +177,7 @@ def test_a_harvest_indexes_the_helpers_analyses_exactly_as_reindex_would(
     """The parse helper analyses the text for the index; what the harvest indexes from it is
     term for term, posting for posting, what `ketlit reindex` makes from the stored records."""
     from harvester.parse_worker import ParseWorker
-    from index.writer import rebuild_index
+    from index.whoosh.writer import rebuild_index
 
     used = []
     analysis = ParseWorker.analysis
@@ -264,7 +264,7 @@ def test_incremental_picks_up_new_records_revisions_and_retractions(
     assert got[retracted]["retraction_pmids"] == ["99000002"]
     assert_matches_server(settings, eutils_server)
     # ...and the index serves the revised document, not the old one.
-    from index.writer import open_index
+    from index.whoosh.writer import open_index
 
     ix = open_index(settings)
     try:
@@ -525,7 +525,7 @@ def test_an_index_of_an_older_schema_stops_the_harvest_before_any_request(
         tmp_path: Path, eutils_server: Any) -> None:
     """After an upgrade that changes the schema, the harvest says `ketlit reindex` in one line
     (exit 3) without fetching; after reindex it harvests again."""
-    from index.writer import VERSION_FILE, live_index_dir
+    from index.whoosh.writer import VERSION_FILE, live_index_dir
 
     topics = {"treatment": "treatment"}
     cfg = write_config(tmp_path, pubmed=fast_pubmed(eutils_server),

@@ -144,7 +144,7 @@ def test_the_helper_exits_when_the_harvest_is_killed(body: bytes, tmp_path) -> N
 
 
 def test_the_helper_analyses_the_text_for_the_index_once_per_record(body: bytes) -> None:
-    from index.schema import analyse, article_to_document
+    from index.whoosh.schema import analyse, article_to_document
 
     with ParseWorker() as worker:
         articles = worker(body)

@@ -45,7 +45,7 @@ def solr_settings(request: pytest.FixtureRequest, indexed_settings: Settings,
     """The indexed sample's store (copied) in a collection of its own on the loopback SolrCloud."""
     from index.solr.backend import SolrIndex
     from index.solr.collection import delete_collection
-    from index.writer import rebuild_index
+    from index.whoosh.writer import rebuild_index
 
     cluster = request.getfixturevalue("solr_cluster")
     base = tmp_path_factory.mktemp("solr-contract")

@@ -105,7 +105,7 @@ def test_truncation_is_not_limited_to_words_that_are_stems(searcher: Searcher, q
 
 def test_truncation_past_pubmeds_600_variants_says_so(searcher: Searcher,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    import search.engine as engine
+    import index.whoosh.engine as engine
 
     monkeypatch.setattr(engine, "MAX_EXPANSIONS", 2)
     resp = searcher.search(SearchRequest(query="pat*"))

@@ -95,7 +95,7 @@ def test_phrases_and_truncation(qb: QueryBuilder) -> None:
     q = qb.build('"treatment resistant depression"').query
     assert any(isinstance(x, wq.Phrase) and x.words == ["treatment", "resist", "depress"]
                for x in q.leaves())
-    # Truncation looks at the unstemmed words of each part (index.schema ``words``).
+    # Truncation looks at the unstemmed words of each part (index.whoosh.schema ``words``).
     q = qb.build("depress*").query
     assert {x.text for x in q.leaves() if isinstance(x, wq.Prefix)} == \
         {"t:depress", "a:depress", "k:depress", "m:depress"}

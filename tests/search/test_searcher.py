@@ -18,7 +18,7 @@ from index.article import Article
 from index.errors import IndexMissingError, NotFoundError, QueryError, UsageError
 from index.settings import Settings
 from index.store import RecordStore
-from index.writer import open_index_writer, rebuild_index
+from index.whoosh.writer import open_index_writer, rebuild_index
 from search.searcher import Searcher, SearchRequest, open_searcher
 
 

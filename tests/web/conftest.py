@@ -77,7 +77,7 @@ def crafted_articles() -> list[Article]:
 
 def build_data(directory: Path, articles: list[Article]) -> tuple[Settings, Path]:
     """Store ``articles`` under their topics, index them, return (settings, config path)."""
-    from index.writer import rebuild_index
+    from index.whoosh.writer import rebuild_index
 
     config = write_config(directory, topics=TOPICS)
     settings = load_settings(config)

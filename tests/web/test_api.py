@@ -257,7 +257,7 @@ def test_server_sees_records_committed_while_it_runs(tmp_path) -> None:
     """One long-lived searcher serves every request; a harvest's commit shows up at the next."""
     from index.article import Article
     from index.store import RecordStore
-    from index.writer import open_index_writer
+    from index.whoosh.writer import open_index_writer
     from tests.web.conftest import build_data, crafted_articles
 
     settings, _config = build_data(tmp_path, crafted_articles())

@@ -53,7 +53,7 @@ def web_settings(web_data: tuple[Settings, Path], solr_cluster: dict,
                  tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     from index.solr.backend import SolrIndex
     from index.solr.collection import delete_collection
-    from index.writer import rebuild_index
+    from index.whoosh.writer import rebuild_index
 
     base, _config = web_data
     directory = tmp_path_factory.mktemp("web-solr")

@@ -25,7 +25,7 @@ def _article(pmid: str, title: str, abstract: str = "") -> Article:
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    from index.writer import rebuild_index
+    from index.whoosh.writer import rebuild_index
 
     directory = tmp_path_factory.mktemp("feeds")
     config = write_config(directory, topics={

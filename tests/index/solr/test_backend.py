@@ -13,7 +13,7 @@ from index.settings import settings_from_mapping
 from index.solr.documents import article_to_solr, encode_tokens
 from index.solr.translate import to_solr
 from index.store import RecordStore
-from index.writer import sync_pending
+from index.whoosh.writer import sync_pending
 
 
 def test_tokens_keep_their_positions() -> None:
@@ -83,7 +83,7 @@ def test_collection_of_another_schema_version_asks_for_reindex(
     from index.errors import IndexMissingError
     from index.solr import collection as coll
     from index.solr.backend import SolrIndex
-    from index.writer import check_index, check_index_writable, rebuild_index
+    from index.whoosh.writer import check_index, check_index_writable, rebuild_index
 
     name = f"old_{uuid.uuid4().hex[:8]}"
     settings = settings_from_mapping(

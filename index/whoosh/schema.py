@@ -46,7 +46,7 @@ from typing import Any
 from whoosh import columns, fields, formats
 from whoosh.system import pack_uint
 
-from index.analysis import BiomedTokenizer, biomed_analyzer, index_tokens, keys_analyzer
+from index.analysis import index_tokens
 from index.article import Article
 from index.pubtypes import canonical_pubtype
 from index.record_keys import (
@@ -56,6 +56,7 @@ from index.record_keys import (
     entrez_date_key,
     pub_date_key,
 )
+from index.whoosh.analysis import BiomedTokenizer, biomed_analyzer, keys_analyzer
 
 # 5: the parts of ``text`` lie TEXT_PART_GAP positions apart (phrases matched across the end
 # of a title and the start of its abstract).

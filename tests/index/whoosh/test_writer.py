@@ -16,7 +16,7 @@ from index.article import Article
 from index.errors import IndexMissingError, LockedError
 from index.settings import Settings, settings_from_mapping
 from index.store import RecordStore
-from index.writer import (
+from index.whoosh.writer import (
     VERSION_FILE,
     check_index,
     live_index_dir,
@@ -229,7 +229,7 @@ def test_whoosh_lock_is_not_left_behind(settings: Settings) -> None:
 def test_rebuild_splits_a_large_store_into_segments(settings: Settings,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     # The term pool is bounded: a new segment each time it holds DEFAULT_POOL_POSTINGS.
-    from index import bulkwriter
+    from index.whoosh import bulkwriter
 
     monkeypatch.setattr(bulkwriter, "DEFAULT_POOL_POSTINGS", 40)
     store = RecordStore(settings.store_path)
@@ -250,7 +250,7 @@ def test_upserts_into_an_index_of_plain_text_fields(settings: Settings) -> None:
     # An index written before AnalysedText (same schema version) gets strings, not postings.
     from whoosh import fields
 
-    from index.schema import SCHEMA_VERSION, build_schema
+    from index.whoosh.schema import SCHEMA_VERSION, build_schema
 
     schema = build_schema()
     for name in ("title", "abstract", "mesh", "keywords", "text", "author", "journal"):
@@ -297,7 +297,7 @@ def test_harvest_commits_merge_segments_but_never_above_the_cap(
         settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     # A merge pools every posting of the merged segments in memory: bounding the merged size is
     # what keeps a harvest's peak memory flat as the index grows.
-    from index import writer as index_writer
+    from index.whoosh import writer as index_writer
 
     monkeypatch.setattr(index_writer, "MAX_MERGED_DOCS", 20)
     monkeypatch.setattr(index_writer, "MERGE_FACTOR", 4)

@@ -12,8 +12,8 @@ from whoosh import index as whoosh_index
 from whoosh.writing import SegmentWriter
 
 from index.article import Article, Author, MeshHeading
-from index.bulkwriter import TermPoolWriter, supports
-from index.schema import article_to_document, build_schema
+from index.whoosh.bulkwriter import TermPoolWriter, supports
+from index.whoosh.schema import article_to_document, build_schema
 
 WORDS = [
     "ketamine", "esketamine", "depression", "treatment-resistant", "NMDA", "receptor", "5-HT2A",

@@ -1,4 +1,4 @@
-"""index.whoosh_buffers: Whoosh's mapped segment files read through views, never copied whole,
+"""index.whoosh.buffers: Whoosh's mapped segment files read through views, never copied whole,
 with the file behaviour Whoosh relies on (the same answers as io.BytesIO)."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 from whoosh.filedb.structfile import BufferFile
 
 from index.settings import Settings
-from index.whoosh_buffers import ViewReader
+from index.whoosh.buffers import ViewReader
 from search.searcher import SearchRequest, open_searcher
 
 DATA = b"header\nsecond line\n" + bytes(range(256)) * 40 + b"\nno newline at the end"

@@ -8,9 +8,9 @@ import dataclasses
 import pytest
 from whoosh import fields, formats
 
-from index.analysis import biomed_analyzer
 from index.article import Article, Author, MeshHeading
-from index.schema import (
+from index.whoosh.analysis import biomed_analyzer
+from index.whoosh.schema import (
     ANALYSED_FIELDS,
     SCHEMA_VERSION,
     TEXT_PART_GAP,
@@ -176,7 +176,7 @@ def test_plain_text_schema_is_not_taken_for_an_analysed_one() -> None:
 
 
 def test_an_analysis_made_beforehand_is_used_only_while_the_text_is_unchanged() -> None:
-    from index.schema import Analysis, analyse
+    from index.whoosh.schema import Analysis, analyse
 
     article = Article(pmid="1", title="ketamine infusion", abstract="rapid antidepressant effect",
                       keywords=["esketamine"])

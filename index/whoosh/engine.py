@@ -33,10 +33,7 @@ from whoosh.formats import Positions
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.util.numeric import byte_to_length
 
-from index import whoosh_buffers
 from index.errors import SearchTimeoutError
-
-whoosh_buffers.install()  # readers slice Whoosh's mapped files instead of copying them
 
 MAX_EXPANSIONS = 600  # PubMed's own cap on truncated-term variants
 NUMERIC_COLUMNS = frozenset({"year", "date", "pdate", "edate"})  # ranges read from columns
@@ -137,7 +134,7 @@ class IndexArrays:
         documents and one small weighted bincount per facet (a dense key x value matrix product
         took ~7 ms for years at 100,000 records)."""
         if self._tables is None:
-            from index.schema import parse_facet_key
+            from index.whoosh.schema import parse_facet_key
 
             ids, keys = self.facet_ids()
             parsed = [parse_facet_key(k.decode("utf-8") if k else "") for k in keys]

@@ -34,26 +34,30 @@ from typing import IO, Any
 from whoosh import index as whoosh_index
 from whoosh.writing import IndexWriter
 
-from index import bulkwriter, whoosh_buffers
 from index.article import Article
 from index.errors import IndexMissingError, LockedError
 from index.progress import Progress, as_progress
-from index.schema import (
+from index.settings import Settings
+from index.store import RecordStore
+from index.whoosh import buffers, bulkwriter
+from index.whoosh.schema import (
     SCHEMA_VERSION,
     Analysis,
     accepts_analysed,
     article_to_document,
     build_schema,
 )
-from index.settings import Settings
-from index.store import RecordStore
-
-# Every reader a writer opens (update_document's delete by PMID, segment merges) would otherwise
-# copy the index's whole terms and postings files into memory, so a harvest's memory grew with
-# the index (index/whoosh_buffers.py measures it).
-whoosh_buffers.install()
 
 VERSION_FILE = "KETLIT_SCHEMA"
+
+
+def _open_dir(directory: Path) -> Any:
+    """The one place the Whoosh backend opens an index. It installs the BufferFile patch first:
+    every reader (a search's, or a writer's for update_document's delete by PMID and segment
+    merges) would otherwise copy the index's whole terms and postings files into memory, so
+    memory grew with the index (index/whoosh/buffers.py measures it)."""
+    buffers.install()
+    return whoosh_index.open_dir(str(directory))
 _LOCK_NAME = "index.lock"
 _REBUILD_LOCK_NAME = "reindex.lock"
 
@@ -97,6 +101,7 @@ def _fsync_dir(path: Path) -> None:
 
 def _create_empty_index(directory: Path) -> None:
     directory.mkdir(parents=True, exist_ok=False)
+    buffers.install()
     whoosh_index.create_in(str(directory), build_schema())
     (directory / VERSION_FILE).write_text(f"{SCHEMA_VERSION}\n", encoding="ascii")
 
@@ -141,7 +146,7 @@ def _file_lock(path: Path, timeout: float, what: str) -> Iterator[None]:
 
 
 def _writer(ix: Any, **kwargs: Any) -> IndexWriter:
-    """Whoosh's segment writer, with postings pooled by term (index.bulkwriter) when the
+    """Whoosh's segment writer, with postings pooled by term (index.whoosh.bulkwriter) when the
     schema allows it: same files, a fraction of the time."""
     if bulkwriter.supports(ix.schema):
         return bulkwriter.TermPoolWriter(ix, **kwargs)
@@ -150,7 +155,7 @@ def _writer(ix: Any, **kwargs: Any) -> IndexWriter:
 
 
 # A merge never makes a segment of more than this many records. Merging pools every posting of
-# the merged segments in memory (index/bulkwriter.py), about 45 KB per record as Python objects,
+# the merged segments in memory (index/whoosh/bulkwriter.py), about 45 KB per record as Python objects,
 # and Whoosh's MERGE_SMALL keeps merging the largest segment with the small ones, so a harvest's
 # peak memory grew with the index (600 MB at 20,000 records and rising). 5,000 records bound a
 # merge to ~250 MB; a 100,000-record index then has ~20 segments (reindex writes ~7).
@@ -250,7 +255,7 @@ def collector_paused() -> Iterator[None]:
     """Python's cyclic garbage collector off for the duration (back on after, if it was on).
 
     Why: a writer's term pool is hundreds of thousands of lists (a list per distinct term,
-    index/bulkwriter.py), and every collection of the oldest generation walks all of them.
+    index/whoosh/bulkwriter.py), and every collection of the oldest generation walks all of them.
     Collections are triggered by allocation counts, so in a harvest the fetch thread's
     allocations (the parsed batches arriving) set them off in the middle of commits: on the
     10,000-record bench, garbage collection took 3.0 s of a 37 s harvest and 1.6 s of Whoosh
@@ -288,7 +293,7 @@ def open_index_writer(settings: Settings, timeout: float = 60) -> Iterator[Index
             _point_link_at(settings, directory)
         else:
             _check_version(settings, directory)
-        ix = whoosh_index.open_dir(str(directory))
+        ix = _open_dir(directory)
         writer = _writer(ix, timeout=timeout)
         session = IndexSession(writer)
         try:
@@ -354,7 +359,7 @@ def _rebuild(settings: Settings, store: RecordStore, progress: Progress) -> int:
     new_dir = _new_index_dir(settings)
     try:
         _create_empty_index(new_dir)
-        ix = whoosh_index.open_dir(str(new_dir))
+        ix = _open_dir(new_dir)
         indexed: list[str] = []
         try:
             writer = _writer(ix)
@@ -493,7 +498,7 @@ def _open_checked(settings: Settings) -> Any:
     last_error: Exception | None = None
     for _attempt in range(5):
         try:
-            ix = whoosh_index.open_dir(str(directory))
+            ix = _open_dir(directory)
             # Opening a reader touches every segment file: this is where corruption shows.
             ix.reader().close()
             return ix

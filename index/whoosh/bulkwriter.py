@@ -11,11 +11,11 @@ blocks a block at a time.
 
 It writes what SegmentWriter writes, byte for byte (tests/index/test_bulkwriter.py compares the
 segment files): the codec, the block layout and every statistic are Whoosh's own, so readers,
-search/engine.py and later merges see no difference. Merges of older segments (MERGE_SMALL at a
+index/whoosh/engine.py and later merges see no difference. Merges of older segments (MERGE_SMALL at a
 harvest commit) come through the same term pool.
 
 It relies on the W3 codec's postings-writer fields (``_ids``, ``_weights``, ``_values``, block
-statistics), as search/engine.py relies on its readers; the byte comparison test is what guards
+statistics), as index/whoosh/engine.py relies on its readers; the byte comparison test is what guards
 an upgrade of whoosh-reloaded.
 """
 

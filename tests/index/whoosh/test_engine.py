@@ -1,4 +1,4 @@
-"""search.engine internals that searches rely on but cannot show: positions decoded in batches
+"""index.whoosh.engine internals that searches rely on but cannot show: positions decoded in batches
 exactly as Whoosh decodes them one by one, and position tables filled only as far as asked."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from whoosh.formats import Positions
 from whoosh.matching.wrappers import FilterMatcher
 
 from index.settings import Settings
-from search.engine import IndexArrays, _decode_positions
+from index.whoosh.engine import IndexArrays, _decode_positions
 from search.searcher import Searcher, open_searcher
 
 CASES = [[0], [5], [1, 2, 3], list(range(0, 3000, 7)),  # > 1000 items: several APPENDS batches
