@@ -2,7 +2,7 @@
 
 search/query.py parses query text into these nodes; each backend (index/whoosh/, index/solr/)
 compiles the tree into what its engine runs. Nothing here knows Whoosh or Solr: fields are
-ketlit's field names (index.schema's, e.g. "title", "abstract", "mesh", "author"), namespaces
+ketlit's field names (index.whoosh.schema's, e.g. "title", "abstract", "mesh", "author"), namespaces
 are the record's whole values (see Value), dates are plain numbers.
 
 Nodes are frozen dataclasses, so a tree can be cached, compared in tests and shared between

@@ -19,6 +19,8 @@ from typing import Any
 
 from whoosh.filedb.structfile import BufferFile
 
+from index.errors import ConfigError
+
 
 class ViewReader(io.RawIOBase):
     """A seekable, read-only binary file over a buffer (memoryview, bytes, mmap), copying only
@@ -96,9 +98,29 @@ def _init(self: Any, buf: Any, name: str | None = None, onclose: Any = None) -> 
     self.is_closed = False
 
 
+# The Whoosh release this patch and index/whoosh/engine.py's reads of private readers were
+# written for; pyproject.toml pins it exactly.
+WHOOSH_VERSION = "2.7.5"
+
+
+def check_version(installed: str | None = None) -> None:
+    """Refuse a Whoosh other than WHOOSH_VERSION, in one line, instead of misreading its files."""
+    if installed is None:
+        from importlib.metadata import version
+
+        installed = version("whoosh-reloaded")
+    if installed != WHOOSH_VERSION:
+        raise ConfigError(f"whoosh-reloaded {installed} is installed but ketlit's Whoosh backend "
+                          f"needs exactly {WHOOSH_VERSION}: run pip install "
+                          f"'whoosh-reloaded=={WHOOSH_VERSION}'")
+
+
 def install() -> None:
-    """Give Whoosh's BufferFile a zero-copy reader (idempotent; affects this process)."""
+    """Give Whoosh's BufferFile a zero-copy reader (idempotent; affects this process). Called
+    where the Whoosh backend opens or creates an index (index.whoosh.writer), after checking the
+    installed Whoosh is the one the patch was written for."""
     if getattr(BufferFile, "_ketlit_view", False):
         return
+    check_version()
     BufferFile.__init__ = _init  # type: ignore[method-assign]
     BufferFile._ketlit_view = True  # type: ignore[attr-defined]

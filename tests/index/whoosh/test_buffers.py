@@ -52,3 +52,15 @@ def test_searcher_readers_do_not_copy_the_index_files(indexed_settings: Settings
         assert files, "the test index is read through mapped files"
         # io.BytesIO would hold a full copy of each (the postings file: most of the index)
         assert all(isinstance(f.file, ViewReader) for f in files)
+
+
+def test_other_whoosh_versions_are_refused_in_one_line() -> None:
+    import pytest
+
+    from index.errors import ConfigError
+    from index.whoosh.buffers import WHOOSH_VERSION, check_version
+
+    check_version()  # the installed one is the pinned one
+    check_version(WHOOSH_VERSION)
+    with pytest.raises(ConfigError, match="needs exactly 2.7.5"):
+        check_version("2.7.6")
