@@ -15,7 +15,7 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -47,6 +47,13 @@ SORTS = ("relevance", "newest", "oldest")
 # The design's three facet groups, plus "retracted" ({"true": n, "false": m}), an extension.
 FACET_KEYS = ("topic", "year", "publication_type", "retracted")
 SNIPPET_CHARS = 240
+
+
+# How many relevance-ordered hits a re-ranker sees at least (page windows are smaller).
+RERANK_WINDOW = 100
+# A re-ranker: (request, [(pmid, score), ...] in relevance order) -> the same pairs reordered.
+ReRanker = Callable[["SearchRequest", list[tuple[str, "float | None"]]],
+                    Sequence[tuple[str, "float | None"]]]
 
 
 @dataclass
@@ -230,6 +237,9 @@ class Searcher:
         self.builder = QueryBuilder(self.vocab)
         self._lock = threading.RLock()
         self._analyzer = BiomedTokenizer(stem=True, protected=PROTECTED)
+        # The re-rank hook: each takes the request and the (pmid, score) pairs in relevance
+        # order (at least RERANK_WINDOW of them) and returns them reordered or rescored.
+        self.rerankers: list[ReRanker] = []
         self.store = RecordStore(settings.store_path, readonly=True)
         self._ix: Any = None
         self._s: Any = None
@@ -307,14 +317,10 @@ class Searcher:
         browses: every record passing the filters, newest first unless oldest is asked for."""
         _validate(req)
         with self._lock:
-            compiled = self._compile(req)
-            q = self._with_filters(compiled.query, req)
-            mask, score = self._run(q)
-            total = int(np.count_nonzero(mask))
             start = (req.page - 1) * req.limit
-            sort = _effective_sort(req)
-            top = self._order(mask, score, sort, start + req.limit) if start < total else []
-            page = top[start:start + req.limit]
+            compiled, mask, top = self._pipeline(req, start + req.limit)
+            total = int(np.count_nonzero(mask))
+            page = top[start:start + req.limit] if start < total else []
             hits = self._hits(page, compiled)
             notices = self._notices()
             facets = self._facets(mask)
@@ -326,21 +332,16 @@ class Searcher:
         """The page's (pmid, score) pairs only: no facets, snippets or records (batch runs)."""
         _validate(req)
         with self._lock:
-            compiled = self._compile(req)
-            q = self._with_filters(compiled.query, req)
             start = (req.page - 1) * req.limit
-            mask, score = self._run(q)
-            ranked = self._order(mask, score, _effective_sort(req), start + req.limit)[start:]
-            return [(self._pmid(d), s) for d, s in ranked]
+            _compiled, _mask, ranked = self._pipeline(req, start + req.limit)
+            return list(ranked[start:])
 
     def iter_matching_pmids(self, req: SearchRequest) -> Iterator[str]:
         """Every match, in the request's sort order (for exports; no paging)."""
         _validate(req)
         with self._lock:
-            compiled = self._compile(req)
-            q = self._with_filters(compiled.query, req)
-            mask, score = self._run(q)
-            out = [self._pmid(d) for d, _s in self._order(mask, score, _effective_sort(req), None)]
+            _compiled, _mask, ranked = self._pipeline(req, None)
+            out = [pmid for pmid, _s in ranked]
         yield from out
 
     def all_facets(self) -> dict[str, dict[str, int]]:
@@ -377,7 +378,8 @@ class Searcher:
             q = wq.AndNot(wq.Or([wq.Term("text", t, boost=w / top_w) for w, t in key]),
                           wq.Term("pmid", pmid))
             mask, score = self._run(q)
-            hits = self._hits(self._order(mask, score, "relevance", limit), None)
+            ranked = [(self._pmid(d), s) for d, s in self._order(mask, score, "relevance", limit)]
+            hits = self._hits(ranked, None)
         return SearchResponse(query=f"similar:{pmid}", total=len(hits), page=1, per_page=limit,
                               hits=hits)
 
@@ -397,6 +399,23 @@ class Searcher:
                               hits=hits)
 
     # -- internals -----------------------------------------------------------------------------
+
+    def _pipeline(self, req: SearchRequest, n: int | None
+                  ) -> tuple[CompiledQuery, np.ndarray, list[tuple[str, float | None]]]:
+        """The one search pipeline of single, batch and export searches: compile, filter, run,
+        order (the first ``n``, or all), then the re-rankers (``self.rerankers``, in order) on
+        relevance-ordered queries. Returns the compiled query, the match mask and (pmid, score)
+        pairs in final order; the callers page and add snippets."""
+        compiled = self._compile(req)
+        mask, score = self._run(self._with_filters(compiled.query, req))
+        sort = _effective_sort(req)
+        rerank = bool(self.rerankers) and sort == "relevance" and not is_browse(req.query)
+        window = n if not rerank or n is None else max(n, RERANK_WINDOW)
+        ranked = [(self._pmid(d), s) for d, s in self._order(mask, score, sort, window)]
+        if rerank:
+            for reranker in self.rerankers:
+                ranked = list(reranker(req, ranked))
+        return compiled, mask, ranked if n is None else ranked[:n]
 
     def _compile(self, req: SearchRequest) -> CompiledQuery:
         if is_browse(req.query):
@@ -453,9 +472,9 @@ class Searcher:
         v = self._pmid_col[docnum]
         return v.decode() if isinstance(v, bytes) else str(v)
 
-    def _hits(self, ranked: Sequence[tuple[int, float | None]],
+    def _hits(self, ranked: Sequence[tuple[str, float | None]],
               compiled: CompiledQuery | None) -> list[Hit]:
-        ids = [self._pmid(d) for d, _ in ranked]
+        ids = [pmid for pmid, _ in ranked]
         arts = self.store.get_many(ids)
         hits = []
         for (_d, score), pmid in zip(ranked, ids, strict=True):

@@ -598,3 +598,29 @@ def test_an_unknown_topic_is_a_usage_error_at_the_cli(tmp_path: Path, indexed_se
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "no topic named 'depresion'" in lines[0]
     assert "depression, ptsd, ocd" in lines[0] and not proc.stdout.strip()
+
+
+def test_one_rerank_hook_serves_single_batch_and_export_searches(indexed_settings: Settings) -> None:
+    from search.searcher import RERANK_WINDOW
+
+    with Searcher(indexed_settings) as s:
+        req = SearchRequest(query="ketamine", match="any", limit=2)
+        plain = s.rank(SearchRequest(query="ketamine", match="any", limit=50))
+        assert len(plain) >= 3
+        seen: list[int] = []
+
+        def reverse(_req: SearchRequest, ranked: list[tuple[str, float | None]]):
+            seen.append(len(ranked))
+            return list(reversed(ranked))
+
+        s.rerankers.append(reverse)
+        expected = [p for p, _ in reversed(plain)]
+        assert [h.article.pmid for h in s.search(req).hits] == expected[:2]
+        assert [p for p, _ in s.rank(req)] == expected[:2]
+        assert list(s.iter_matching_pmids(req)) == expected
+        assert all(n == len(plain) or n >= min(RERANK_WINDOW, len(plain)) for n in seen)
+        # Date-sorted and browsing requests are not re-ranked.
+        seen.clear()
+        s.search(SearchRequest(query="ketamine", match="any", sort="newest"))
+        s.search(SearchRequest(query="", limit=2))
+        assert seen == []
