@@ -32,7 +32,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench.generate import build_model, generate  # noqa: E402
-from bench.latency import QUERIES, dir_size, pct  # noqa: E402
+from bench.latency import GENERATED_TOPICS, QUERIES, dir_size, pct  # noqa: E402
 from bench.report import write_section  # noqa: E402
 from index.settings import IndexSettings, SolrSettings, settings_from_mapping  # noqa: E402
 from index.whoosh.writer import live_index_dir, rebuild_index  # noqa: E402
@@ -137,7 +137,7 @@ def main() -> None:
     started_here = None
     try:
         # 1. Records and the Whoosh baseline.
-        settings = settings_from_mapping({"data_dir": str(data)}, data)
+        settings = settings_from_mapping({"data_dir": str(data), "topics": GENERATED_TOPICS}, data)
         shutil.rmtree(data, ignore_errors=True)
         store_records(settings, args.n, args.seed)
         c0, t0 = self_cpu_s(), time.perf_counter()

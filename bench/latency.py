@@ -29,7 +29,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.generate import build_model, write_collection  # noqa: E402
+from bench.generate import TOPIC_NAMES, build_model, write_collection  # noqa: E402
 from bench.report import write_section  # noqa: E402
 from index.settings import settings_from_mapping  # noqa: E402
 from index.whoosh.writer import live_index_dir  # noqa: E402
@@ -61,6 +61,9 @@ QUERIES: list[tuple[str, SearchRequest]] = [
 ]
 
 
+GENERATED_TOPICS = {t: {"query": t} for t in TOPIC_NAMES}
+
+
 def pct(values: list[float], p: float) -> float:
     values = sorted(values)
     k = (len(values) - 1) * p
@@ -73,7 +76,8 @@ def dir_size(path: Path) -> int:
 
 
 def measure(data_dir: Path, rounds: int) -> dict[str, object]:
-    settings = settings_from_mapping({"data_dir": str(data_dir)}, data_dir)
+    settings = settings_from_mapping({"data_dir": str(data_dir), "topics": GENERATED_TOPICS},
+                                     data_dir)
     ours: list[float] = []
     base: list[float] = []
     by_kind: dict[str, list[float]] = {}
@@ -102,7 +106,8 @@ def measure(data_dir: Path, rounds: int) -> dict[str, object]:
         docs = s.doc_count
     exe = Path(sys.executable).parent / "ketlit"
     cfg = data_dir / "bench-config.yaml"
-    cfg.write_text(f"data_dir: {data_dir}\n", encoding="utf-8")
+    cfg.write_text(f"data_dir: {data_dir}\ntopics:\n" + "".join(
+        f"  {t}: {{query: {t}}}\n" for t in TOPIC_NAMES), encoding="utf-8")
     cold = []
     for _ in range(3):
         t = time.perf_counter()
