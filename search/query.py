@@ -506,13 +506,7 @@ class QueryBuilder:
         self.proximity_slop = PROXIMITY_SLOP
 
     def build(self, text: str, match: str = "all") -> CompiledQuery:
-        if match not in ("all", "any"):
-            raise QueryError(f"query: match must be 'all' or 'any', not {match!r}")
-        text = text.strip()
-        if match == "any":
-            text = as_text(text)
-        if not text:
-            raise QueryError("query: the query is empty; give some words to search for")
+        text = _query_text(text, match)
         node = Parser(text, "and" if match == "all" else "or", self.vocab).parse()
         if not isinstance(node, GroupNode):
             node = GroupNode(0, "and", [(False, node)])  # so a lone word gets its synonyms
@@ -831,6 +825,18 @@ _TEXT_DROP = str.maketrans({c: " " for c in '"\u201c\u201d[]{}~*^?'})
 _IN_WORD_PARENS = re.compile(r"^[^()]*\w\([^()\s]+\)[^()]*$")  # apo(a), chaperone(s)
 
 
+def _query_text(text: str, match: str) -> str:
+    """The text the parser reads: checked, stripped, and read as plain words for ``any``."""
+    if match not in ("all", "any"):
+        raise QueryError(f"query: match must be 'all' or 'any', not {match!r}")
+    text = text.strip()
+    if match == "any":
+        text = as_text(text)
+    if not text:
+        raise QueryError("query: the query is empty; give some words to search for")
+    return text
+
+
 def as_text(query: str) -> str:
     """``--match any`` reads its text as text (a question or a claim pasted as a sentence):
     quotes, brackets, parentheses that are not part of a word ("(R)-ketamine", "apo(a)"),
@@ -969,13 +975,7 @@ def parse_tree(text: str, vocabulary: Vocabulary | None = None,
                match: str = "all") -> qt.Node:
     """Query text -> ketlit's own parse tree (index.querytree), with the same parser and the
     same errors as QueryBuilder.build. Vocabulary expansion is left to the backend's compiler."""
-    if match not in ("all", "any"):
-        raise QueryError(f"query: match must be 'all' or 'any', not {match!r}")
-    text = text.strip()
-    if match == "any":
-        text = as_text(text)
-    if not text:
-        raise QueryError("query: the query is empty; give some words to search for")
+    text = _query_text(text, match)
     vocab = vocabulary or load_vocabulary()
     node = Parser(text, "and" if match == "all" else "or", vocab).parse()
     return _to_tree(node, text, vocab)

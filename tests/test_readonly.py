@@ -26,11 +26,11 @@ def readonly_config(indexed_settings: Settings,
     shutil.copytree(indexed_settings.data_dir, data, symlinks=True)
     bound = subprocess.run(["mount", "--bind", str(data), str(data)], capture_output=True)
     if bound.returncode != 0:
-        pytest.skip(f"a read-only bind mount is not permitted here: {bound.stderr!r}")
+        pytest.skip(reason=f"a read-only bind mount is not permitted here: {bound.stderr!r}")
     try:
         ro = subprocess.run(["mount", "-o", "remount,ro,bind", str(data)], capture_output=True)
         if ro.returncode != 0:
-            pytest.skip(f"cannot remount read-only here: {ro.stderr!r}")
+            pytest.skip(reason=f"cannot remount read-only here: {ro.stderr!r}")
         with pytest.raises(OSError):
             (data / "probe").write_text("x")
         topics = {name: {"query": f"{name}[tiab]"} for name in ("depression", "ptsd", "ocd")}

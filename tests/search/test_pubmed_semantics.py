@@ -256,15 +256,10 @@ def test_publication_types_compare_without_case(searcher: Searcher,
     truth = {p for p, el in xml.items() if any(
         _text(t).lower() == "journal article"
         for t in el.iterfind("MedlineCitation/Article/PublicationTypeList/PublicationType"))}
-    upper = {p for p, el in xml.items() if any(
-        _text(t) == "JOURNAL ARTICLE"
-        for t in el.iterfind("MedlineCitation/Article/PublicationTypeList/PublicationType"))}
     assert found(searcher, "journal article[pt]", among) == truth
     assert found(searcher, "JOURNAL ARTICLE[pt]", among) == truth
     facet = searcher.search(SearchRequest(query="", limit=1)).facets["publication_type"]
     assert "JOURNAL ARTICLE" not in facet and facet.get("Journal Article", 0) >= len(truth)
-    if not upper:
-        pytest.skip("no record here writes its type in capitals")
 
 
 def test_an_unknown_tag_or_subset_lists_the_known_ones(searcher: Searcher) -> None:
