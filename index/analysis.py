@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
-from index.whoosh.stemming import stem as porter2_stem
+from index.porter2 import stem as porter2_stem
 
 # A small English stop list: function words only. Negations and quantity words ("no", "not",
 # "without", "more", "less") are kept because they carry meaning in clinical claims.
