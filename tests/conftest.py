@@ -42,7 +42,7 @@ def solr_cluster() -> dict:
     if problem:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(problem)
-        pytest.skip(problem)
+        pytest.skip(reason=problem)
     return cluster
 
 

@@ -22,7 +22,7 @@ def test_known_words_stem_like_whoosh() -> None:
 def test_scifact_vocabulary_stems_like_whoosh() -> None:
     corpus = CORPUS / "corpus.jsonl"
     if not corpus.exists():
-        pytest.skip("../shared/data/ir/scifact-train not present")
+        pytest.skip(reason="../shared/data/ir/scifact-train not present")
     vocab: set[str] = set()
     for line in corpus.open(encoding="utf-8"):
         for v in json.loads(line).values():
