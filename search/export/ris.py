@@ -14,6 +14,8 @@ Tag choices (checked against Zotero's RIS.js field map):
   EndNote's PubMed filter puts it (Zotero has no PMCID field for RIS journal articles and drops
   it). ``UR`` is the PubMed page.
 - ``KW`` one per line: MeSH descriptors then author keywords.
+- A group author's commas are written as U+201A (looks like a comma), the one form that both
+  Zotero and citation-js import as a single creator (see ``ris_name``).
 - A retracted record keeps its title as published (so duplicate detection and Zotero's own
   Retraction Watch check still match it) and gets ``N1`` "RETRACTED publication; retraction notice
   PMID ...", which Zotero imports as a child note and EndNote as Notes.
@@ -49,11 +51,24 @@ _TAG_LIKE = re.compile(r"^[A-Z][A-Z0-9] {1,2}-")
 _TYPES = {BOOK: "BOOK", CHAPTER: "CHAP"}
 
 
+# A group author's comma, written so that no reader splits the name at it (see ris_name).
+GROUP_COMMA = "\u201a"
+
+
 def ris_name(author: Author) -> str | None:
-    """"Last, First" (RIS spec and Zotero), a group author as written (Zotero makes a one-field
-    creator of a name without a comma)."""
+    """"Last, First" (RIS spec and Zotero); a group author as one name.
+
+    Readers split an AU value at its first comma: Zotero's RIS import takes the text before
+    the first ``,`` as the family name and the rest as the given name, and makes a one-field
+    (institutional) creator only when no comma is left; citation-js's RIS parser splits at
+    ``, ?`` into family/given/suffix and keeps a name whole (``literal``) only when it has no
+    comma and a space. No escape survives either (Zotero unescapes HTML entities *before* it
+    splits), so a comma inside a group name ("ENIGMA Consortium, Depression Working Group") is
+    written as U+201A SINGLE LOW-9 QUOTATION MARK, which every Latin font draws as a comma:
+    both readers then import the group as one creator, and the name reads the same.
+    """
     if author.collective:
-        return author.collective
+        return author.collective.replace(",", GROUP_COMMA)
     given = given_name(author)
     if author.last and given:
         return f"{author.last}, {given}"

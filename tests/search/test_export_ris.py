@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
@@ -21,6 +22,7 @@ from tests.search.export_cases import (
     zotero_date,
     zotero_pairs,
 )
+from tests.search.outside_readers import citation_js, needs_citation_js, zotero_ris_creator
 
 
 def _ris(articles: list[Article]) -> list[dict]:
@@ -29,7 +31,7 @@ def _ris(articles: list[Article]) -> list[dict]:
 
 def _expected_name(a) -> str:
     if a.collective:
-        return a.collective
+        return a.collective.replace(",", "\u201a")
     given = a.fore or a.initials
     return f"{a.last}, {given}" if a.last and given else (a.last or given)
 
@@ -115,7 +117,7 @@ def test_group_authors_particles_and_accents_one_per_line():
     au = [line[6:] for line in text.split("\r\n") if line.startswith("AU  - ")]
     assert au == ["van der Berg, Anna", "D'Angelo, Maria Grazia", "Müller, Jürgen",
                   "de la Cruz, José", "Øster-Ødegård, Ægir", "Pulido Guevara",
-                  "ESKETINTRD3 Trial Investigators and the SUSTAIN Group, Inc.", "Smith, J"]
+                  "ESKETINTRD3 Trial Investigators and the SUSTAIN Group\u201a Inc.", "Smith, J"]
 
 
 def test_multiline_abstract_cannot_be_mistaken_for_tags():
@@ -172,3 +174,46 @@ def test_same_fields_as_zoteros_import(case):
         assert pages == item["pages"]
     assert rec.get("doi") == item.get("DOI")
     assert ws(rec.get("abstract")) == ws(item.get("abstractNote"))
+
+
+# -- group authors: one creator in Zotero and citation-js (issue 13 point 2) ----------------------
+
+GROUPS = ["ENIGMA Consortium, Depression Working Group",
+          "ESKETINTRD3 Trial Investigators and the SUSTAIN Group, Inc.",
+          "Psychiatric Genomics Consortium, Major Depressive Disorder Working Group, and others",
+          "STAR*D Investigators"]
+
+
+def _group_record() -> Article:
+    from index.article import Author
+    art = next(a for a in hard_cases() if a.pmid == "90000003")
+    return dataclasses.replace(art, authors=[Author(last="Smith", fore="Jane", initials="J"),
+                                             *(Author(collective=g) for g in GROUPS)])
+
+
+def _au_values(text: str) -> list[str]:
+    return [line[6:] for line in text.split("\r\n") if line.startswith("AU  - ")]
+
+
+def test_group_authors_are_one_creator_in_zoteros_ris_import():
+    values = _au_values(export([_group_record()], "ris"))
+    creators = [zotero_ris_creator(v) for v in values]
+    assert creators[0] == {"lastName": "Smith", "firstName": "Jane"}
+    assert all(c.get("fieldMode") == 1 for c in creators[1:])
+    # the name reads as PubMed writes it: only the comma's code point differs
+    assert [c["lastName"].replace("\u201a", ",") for c in creators[1:]] == GROUPS
+
+
+def test_group_authors_stay_whole_in_rispy():
+    rec = _ris([_group_record()])[0]
+    assert len(rec["authors"]) == 1 + len(GROUPS)
+    assert [a.replace("\u201a", ",") for a in rec["authors"][1:]] == GROUPS
+
+
+@needs_citation_js
+def test_group_authors_are_one_creator_in_citation_js():
+    items, bibliography = citation_js(export([_group_record()], "ris"), "ris")
+    (item,) = items
+    assert item["author"][0] == {"family": "Smith", "given": "Jane"}
+    assert [a.get("literal", "").replace("\u201a", ",") for a in item["author"][1:]] == GROUPS
+    assert "Depression Working Group" in bibliography
