@@ -1,9 +1,12 @@
 """MEDLINE tagged text (efetch ``rettype=medline``, PubMed's "Citation manager" ``.nbib``) -> Article.
 
-Bio.Medline reads each record into a dict of tags. That dict loses one thing the Article needs:
-which ``AD`` (affiliation) and ``AUID`` (ORCID) line belongs to which author, and where a group
-author (``CN``) stands in the author list. So the lines of each record are also scanned in order
-for the author block; everything else comes from Bio.Medline.
+Each record is read as its fields in order: a line ``TAG - value`` (tag left-justified in four
+columns) starts a field and every line indented six spaces continues it, joined with one space.
+PubMed wraps *any* long field that way (a long MeSH heading, keyword, group name or chemical
+included) and ends wrapped lines with a space; Bio.Medline joins continuations only for its own
+list of text tags and reads the continuation of any other tag as a second value, so it would cut
+such a field in two. The order also tells which ``AD`` (affiliation) and ``AUID`` (ORCID) line
+belongs to which author, and where a group author (``CN``) stands in the author list.
 
 The result matches what :mod:`harvester.parse` makes of the same record in XML wherever MEDLINE
 carries the information: abstract sections are recovered from the inline ``LABEL:`` headings
@@ -20,10 +23,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from Bio import Medline
-
 from harvester.parse import PubMedParseError, normalize_orcid
-from index.article import Article, Author, MeshHeading
+from index.article import Article, Author, Grant, MeshHeading
 
 _YEAR_RE = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 _ISSN_RE = re.compile(r"(\d{4}-\d{3}[\dXx])\s*(?:\(([^)]*)\))?")
@@ -32,7 +33,9 @@ _ID_RE = re.compile(r"\s*(\S(?:[^\[]*\S)?)\s*\[([^\]\s]+)\]")
 _PMID_IN_REF = re.compile(r"PMID:\s*(\d+)")
 # PubMed writes structured-abstract headings into AB as upper-case "LABEL: " at sentence starts.
 _SECTION_RE = re.compile(r"(?:(?<=^)|(?<=[.?!)\]]\s))([A-Z][A-Z0-9 ,&/()'-]{1,60}[A-Z)]):\s")
-_AUTHOR_TAGS = ("FAU", "AU", "CN", "AD", "AUID", "FED", "ED")
+_AUTHOR_TAGS = frozenset({"FAU", "AU", "CN", "AD", "AUID", "FED", "ED"})
+_ACRONYM = re.compile(r"[A-Za-z]{1,6}_?")  # "MH", "MRC_", "ImNIH"
+_PHST_RE = re.compile(r"(\d{4}/\d{2}/\d{2})(?: (\d{2}:\d{2}))?\s*\[([^\]]+)\]")
 
 MedlineSource = str | os.PathLike[str] | IO[str]
 
@@ -62,13 +65,32 @@ def iter_medline(source: MedlineSource) -> Iterator[Article]:
 
 def _iterate(lines: Iterable[str], name: str) -> Iterator[Article]:
     for start_line, record_lines in _records(lines):
-        records = list(Medline.parse(record_lines))
-        if not records:
+        fields = _fields(record_lines)
+        if not fields:
             continue
-        pmid = (records[0].get("PMID") or "").strip()
-        if not pmid:
+        rec: dict[str, list[str]] = {}
+        for tag, value in fields:
+            rec.setdefault(tag, []).append(value)
+        if not (rec.get("PMID") or [""])[0]:
             raise PubMedParseError(f"{name}: MEDLINE record without a PMID at line {start_line}")
-        yield _article(records[0], record_lines)
+        yield _article(rec, fields)
+
+
+def _fields(lines: list[str]) -> list[tuple[str, str]]:
+    """(tag, value) of every field in order, continuation lines joined with one space."""
+    fields: list[tuple[str, str]] = []
+    for line in lines:
+        if line.startswith("      "):
+            if fields and (more := line.strip()):
+                tag, value = fields[-1]
+                fields[-1] = (tag, f"{value} {more}" if value else more)
+            continue
+        if len(line) < 5 or line[4] != "-":
+            continue  # not a field line (stray text between records)
+        tag = line[:4].rstrip()
+        if tag:
+            fields.append((tag, line[6:].strip()))
+    return fields
 
 
 def _records(lines: Iterable[str]) -> Iterator[tuple[int, list[str]]]:
@@ -194,27 +216,14 @@ def _ref_pmids(values: list[str]) -> list[str]:
     return out
 
 
-def _people(lines: list[str]) -> tuple[list[Author], list[Author]]:
+def _people(fields: list[tuple[str, str]]) -> tuple[list[Author], list[Author]]:
     """(authors, editors) in the order the record lists them, each with its own AD/AUID lines."""
-    fields: list[tuple[str, str]] = []
-    for line in lines:
-        if line.startswith("      "):  # continuation of the previous field
-            if fields:
-                tag, value = fields[-1]
-                fields[-1] = (tag, f"{value} {line.strip()}")
-            continue
-        tag = line[:4].rstrip()
-        if tag in _AUTHOR_TAGS:
-            fields.append((tag, line[6:].strip()))
-        else:
-            fields.append(("", ""))  # a field we skip, but continuations must not join onto AD
-
     authors: list[dict[str, Any]] = []
     editors: list[dict[str, Any]] = []
     orphan_affiliations: list[str] = []
     current: dict[str, Any] | None = None
     for tag, value in fields:
-        if not tag or not value:
+        if tag not in _AUTHOR_TAGS or not value:
             continue
         if tag in ("AU", "FAU", "ED", "FED") and _ET_AL.match(value):
             # "AU  - et al." marks a list PubMed cut short: no author of that name.
@@ -262,9 +271,42 @@ def _people(lines: list[str]) -> tuple[list[Author], list[Author]]:
     return build(authors), build(editors)
 
 
-def _article(rec: Any, lines: list[str]) -> Article:
-    pmid = rec["PMID"].strip()
-    authors, editors = _people(lines)
+def _grant(value: str) -> Grant:
+    """GR "P30 DA040500/DA/NIDA NIH HHS/United States" -> Grant. PubMed joins GrantID, Acronym,
+    Agency and Country with "/" and leaves out the missing ones; a GrantID may hold slashes
+    itself ("MR/N013166/1/MRC_/Medical Research Council/United Kingdom"), so the parts are
+    taken from the right, and an acronym is recognised by its form (capitals, maybe "_")."""
+    parts = [p.strip() for p in value.split("/")]
+    country = parts.pop() if len(parts) >= 2 else None
+    agency = parts.pop() if parts else None
+    acronym = parts.pop() if parts and _ACRONYM.fullmatch(parts[-1]) else None
+    return Grant(grant_id="/".join(parts) or None, acronym=acronym, agency=agency or None,
+                 country=country or None)
+
+
+def _phst(value: str) -> tuple[str, str] | None:
+    """PHST "2023/05/17 13:10 [medline]" -> ("medline", "2023-05-17 13:10")."""
+    m = _PHST_RE.fullmatch(value.strip())
+    if not m:
+        return None
+    day = m.group(1).replace("/", "-")
+    return m.group(3), f"{day} {m.group(2)}" if m.group(2) else day
+
+
+def _history(rec: dict[str, list[str]]) -> list[tuple[str, str]]:
+    """PHST lines; records older than PHST give EDAT/MHDA/CRDT, kept as PubMed's statuses."""
+    out = [h for v in rec.get("PHST", []) if (h := _phst(v))]
+    have = {status for status, _ in out}
+    for tag, status in (("MHDA", "medline"), ("EDAT", "pubmed"), ("CRDT", "entrez")):
+        value = _text(rec.get(tag))
+        if value and status not in have and (h := _phst(f"{value} [{status}]")):
+            out.append(h)
+    return out
+
+
+def _article(rec: dict[str, list[str]], fields: list[tuple[str, str]]) -> Article:
+    pmid = rec["PMID"][0].strip()
+    authors, editors = _people(fields)
     lid = _tagged_ids(_list(rec.get("LID")))
     aid = _tagged_ids(_list(rec.get("AID")))
     issns = _ISSN_RE.findall(" ".join(_list(rec.get("IS"))))
@@ -333,4 +375,12 @@ def _article(rec: Any, lines: list[str]) -> Article:
         isbn=_list(rec.get("ISBN"))[0] if rec.get("ISBN") else None,
         editors=editors,
         bookaccession=aid.get("bookaccession") or lid.get("bookaccession"),
+        grants=list(dict.fromkeys(_grant(v) for v in _list(rec.get("GR")))),
+        coi_statement=_text(rec.get("COIS")),
+        copyright=_text(rec.get("CI")),
+        history=_history(rec),
+        publication_status=_text(rec.get("PST")),
+        citation_subsets=_list(rec.get("SB")),
+        nlm_unique_id=None if is_book else _text(rec.get("JID")),
+        completed_date=_iso(_text(rec.get("DCOM"))),
     )

@@ -29,7 +29,7 @@ from typing import IO, Any
 from lxml import etree
 
 from harvester.markup import element_html, element_text
-from index.article import Article, Author, MeshHeading
+from index.article import Article, Author, Grant, MeshHeading
 
 
 class PubMedParseError(ValueError):
@@ -382,6 +382,15 @@ def _article(rec: etree._Element, name: str) -> Article:
         other_abstracts=_other_abstracts(mck.get("OtherAbstract", ())),
         secondary_ids=_secondary_ids(_one(ak, "DataBankList")),
         title_html=element_html(title_el) if title else None,
+        grants=_grants(_one(ak, "GrantList")),
+        coi_statement=_t(_one(mck, "CoiStatement")),
+        copyright=_t(_one(ak, "Abstract").find("CopyrightInformation"))
+        if _one(ak, "Abstract") is not None else None,
+        history=_history(history),
+        publication_status=_t(_one(pdk, "PublicationStatus")),
+        citation_subsets=[x for el in mck.get("CitationSubset", ()) if (x := _t(el))],
+        nlm_unique_id=_t(_one(mji, "NlmUniqueID")),
+        completed_date=_iso_date(_one(mck, "DateCompleted")),
     )
 
 
@@ -635,6 +644,38 @@ def _history_date(history: etree._Element | None, status: str) -> str | None:
         if d.get("PubStatus") == status:
             return _iso_date(d)
     return None
+
+
+def _history(history: etree._Element | None) -> list[tuple[str, str]]:
+    """PubMedPubDate entries as (status, "YYYY-MM-DD HH:MM"), in the record's order. PubMed's
+    MEDLINE format writes every PHST date with a time, 00:00 where the XML gives none."""
+    out: list[tuple[str, str]] = []
+    if history is None:
+        return out
+    for d in history:
+        status = d.get("PubStatus")
+        day = _iso_date(d)
+        if not status or not day:
+            continue
+        if len(day) == 10:
+            hour, minute = _t(d.find("Hour")), _t(d.find("Minute"))
+            hh = int(hour) if hour and hour.isdigit() else 0
+            mm = int(minute) if minute and minute.isdigit() else 0
+            day = f"{day} {hh:02d}:{mm:02d}"
+        out.append((status, day))
+    return out
+
+
+def _grants(grant_list: etree._Element | None) -> list[Grant]:
+    if grant_list is None:
+        return []
+    out: list[Grant] = []
+    for g in grant_list.iterfind("Grant"):
+        grant = Grant(grant_id=_t(g.find("GrantID")), acronym=_t(g.find("Acronym")),
+                      agency=_t(g.find("Agency")), country=_t(g.find("Country")))
+        if grant != Grant() and grant not in out:
+            out.append(grant)
+    return out
 
 
 def _secondary_ids(databanks: etree._Element | None) -> list[str]:

@@ -38,6 +38,15 @@ class MeshHeading:
     qualifiers: tuple[tuple[str, bool], ...] = ()  # (qualifier name, major topic)
 
 
+@dataclass(frozen=True)
+class Grant:
+    """One GrantList/Grant (MEDLINE ``GR``): "R01 MH123456/MH/NIMH NIH HHS/United States"."""
+    grant_id: str | None = None
+    acronym: str | None = None
+    agency: str | None = None
+    country: str | None = None
+
+
 @dataclass
 class Article:
     pmid: str
@@ -93,6 +102,20 @@ class Article:
     # Registry numbers beside ``chemicals`` (same order): "50-28-2", "EC 1.1.1.1", "0" for none
     chemical_numbers: list[str] = field(default_factory=list)
     country: str | None = None  # place of publication (MedlineJournalInfo/Country; MEDLINE PL)
+    # PubMed's bookkeeping that MEDLINE export writes back (issue 13 point 5): grants (GR),
+    # conflict-of-interest statement (COIS), copyright line (Abstract/CopyrightInformation; CI),
+    # publication history (PubMedPubDate; PHST) as (status, "YYYY-MM-DD" or "YYYY-MM-DD HH:MM")
+    # in PubMed's order ("pubmed" is EDAT, "medline" MHDA, "entrez" CRDT), PublicationStatus
+    # (PST: ppublish, epublish, aheadofprint), citation subsets (SB: IM, ...), the journal's NLM
+    # id (JID) and DateCompleted (DCOM, ISO).
+    grants: list[Grant] = field(default_factory=list)
+    coi_statement: str | None = None
+    copyright: str | None = None
+    history: list[tuple[str, str]] = field(default_factory=list)
+    publication_status: str | None = None
+    citation_subsets: list[str] = field(default_factory=list)
+    nlm_unique_id: str | None = None
+    completed_date: str | None = None
     # Evidence annotations (index/annotations): design, route, drug, condition, participants,
     # phase, control, registry. Computed by the store whenever a record is written; None on a
     # record never stored (a parser's output) or stored before annotations existed.
@@ -111,6 +134,8 @@ class Article:
         d["mesh"] = [{"descriptor": m.descriptor, "major": m.major,
                       "qualifiers": [list(q) for q in m.qualifiers]} for m in self.mesh]
         d["other_abstracts"] = [list(x) for x in self.other_abstracts]
+        d["grants"] = [{k: getattr(g, k) for k in _GRANT_KEYS} for g in self.grants]
+        d["history"] = [list(x) for x in self.history]
         for name in _LIST_FIELDS:
             d[name] = list(d[name])
         d["topics"] = sorted(self.topics)
@@ -135,6 +160,9 @@ class Article:
         ]
         data["abstract_sections"] = [tuple(s) for s in data.get("abstract_sections") or []]
         data["other_abstracts"] = [tuple(s) for s in data.get("other_abstracts") or []]
+        data["grants"] = [g if isinstance(g, Grant) else Grant(**{k: g.get(k) for k in _GRANT_KEYS})
+                          for g in data.get("grants") or []]
+        data["history"] = [tuple(h) for h in data.get("history") or []]
         data["topics"] = set(data.get("topics") or ())
         return cls(**data)
 
@@ -163,7 +191,9 @@ class Article:
 
 _FIELD_NAMES = tuple(f.name for f in dataclasses.fields(Article))
 _LIST_FIELDS = ("languages", "publication_types", "keywords", "chemicals", "retraction_pmids",
-                "concern_pmids", "erratum_pmids", "secondary_ids", "chemical_numbers")
+                "concern_pmids", "erratum_pmids", "secondary_ids", "chemical_numbers",
+                "citation_subsets")
+_GRANT_KEYS = ("grant_id", "acronym", "agency", "country")
 
 
 def _author_dict(a: Author) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import pytest
 
 from harvester.medline import iter_medline
 from harvester.parse import PubMedParseError
-from index.article import Article
+from index.article import Article, Grant
 from tests.helpers import PUBMED_DATA
 
 MEDLINE = PUBMED_DATA / "medline-nbib"
@@ -256,3 +256,62 @@ def test_every_is_line_kept_with_its_type_pii_rn_and_pl() -> None:
 def test_old_stored_json_without_the_new_fields_still_loads() -> None:
     a = Article.from_dict({"pmid": "1", "title": "T"})
     assert (a.issn_print, a.pii, a.country, a.chemical_numbers) == (None, None, None, [])
+
+
+def test_history_status_subsets_journal_id_and_completion_date() -> None:
+    [a] = list(iter_medline(RESULT4))
+    assert a.history == [("medline", "2023-05-17 13:10"), ("pubmed", "2023-05-17 13:10"),
+                         ("entrez", "2023-05-17 11:53")]
+    assert a.publication_status == "aheadofprint"
+    assert a.citation_subsets == ["IM"] and a.nlm_unique_id == "9201390"
+    [b] = list(iter_medline(EFETCH2))
+    assert b.completed_date == "2009-07-09"
+    assert b.grants == [Grant(grant_id="R00 LM009837", acronym="LM", agency="NLM NIH HHS",
+                              country="United States")]
+    # PHST first, then the EDAT/MHDA/CRDT of a record older than PHST for those statuses
+    assert b.history == [("aheadofprint", "2009-03-20"), ("medline", "2009-07-10 09:00"),
+                         ("pubmed", "2009-03-24 09:00"), ("entrez", "2009-03-24 09:00")]
+
+
+_NBIB_WRAPPED = """PMID- 36100001
+TI  - A title long enough to wrap onto a second line exactly as PubMed writes its own~
+      lines.
+CN  - Task and Finish Group for Urinalysis (TFG-U), European Federation of Clinical~
+      Chemistry and Laboratory Medicine (EFLM)
+MH  - High-Intensity Focused Ultrasound Ablation/adverse~
+      effects/instrumentation/*methods
+OT  - a keyword phrase so long that PubMed had to wrap it over two lines of its nbib~
+      file
+GR  - BB/P009042/1/BB_/Biotechnology and Biological Sciences Research Council/United~
+      Kingdom
+GR  - Wellcome Trust/United Kingdom
+GR  - 12345/Wellcome Trust/United Kingdom
+COIS- The authors declare that the research was conducted in the absence of any~
+      commercial or financial relationships.
+CI  - (c) 2023 The Authors.
+DP  - 2023
+""".replace("~\n", " \n")  # PubMed ends each wrapped line with a space
+
+
+def test_every_wrapped_field_is_joined_whatever_its_tag(tmp_path: Path) -> None:
+    """PubMed wraps any long field; Bio.Medline would split a wrapped CN, OT or GR in two."""
+    path = tmp_path / "wrapped.nbib"
+    path.write_text(_NBIB_WRAPPED, encoding="utf-8")
+    [a] = list(iter_medline(path))
+    assert a.title.endswith("its own lines.")
+    assert [x.collective for x in a.authors] == [
+        "Task and Finish Group for Urinalysis (TFG-U), European Federation of Clinical "
+        "Chemistry and Laboratory Medicine (EFLM)"]
+    assert a.mesh[0].descriptor == "High-Intensity Focused Ultrasound Ablation"
+    assert a.mesh[0].qualifiers == (("adverse effects", False), ("instrumentation", False),
+                                    ("methods", True))
+    assert a.keywords == ["a keyword phrase so long that PubMed had to wrap it over two lines "
+                          "of its nbib file"]
+    assert a.grants == [
+        Grant(grant_id="BB/P009042/1", acronym="BB_",
+              agency="Biotechnology and Biological Sciences Research Council",
+              country="United Kingdom"),
+        Grant(agency="Wellcome Trust", country="United Kingdom"),
+        Grant(grant_id="12345", agency="Wellcome Trust", country="United Kingdom")]
+    assert a.coi_statement.endswith("commercial or financial relationships.")
+    assert a.copyright == "(c) 2023 The Authors."

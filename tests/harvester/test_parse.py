@@ -19,7 +19,7 @@ from harvester.parse import (
     normalize_orcid,
     parse_articles,
 )
-from index.article import Article
+from index.article import Article, Grant
 from tests.eutils_server import EUTILS_DTD
 from tests.helpers import EFETCH_XML, PUBMED_DATA
 
@@ -893,3 +893,19 @@ def test_typed_issns_chemicals_with_registry_numbers_and_country() -> None:
     assert ("N8ONU3L3PG", "Terbutaline") in pairs
     # the new fields survive the store's JSON
     assert Article.from_json(a.to_json()) == a
+
+
+def test_grants_coi_copyright_history_status_subsets_and_journal_id() -> None:
+    """What MEDLINE export writes back as GR, COIS, CI, PHST/EDAT/MHDA/CRDT, PST, SB, JID, DCOM."""
+    a = one(BIOPYTHON / "pubmed5.xml")
+    assert a.grants[0] == Grant(grant_id="Z01 CP010119", acronym="CP", agency="NCI NIH HHS",
+                                country="United States")
+    assert len(a.grants) == 3
+    assert a.coi_statement == "Competing interests: None declared."
+    assert a.copyright.startswith("© Article author(s)")
+    assert a.history[0] == ("received", "2017-03-10 00:00")
+    assert ("entrez", "2017-08-05 06:00") in a.history and len(a.history) == 7
+    assert a.publication_status == "ppublish" and a.nlm_unique_id == "9422759"
+    b = one(BIOPYTHON / "pubmed4.xml")
+    assert b.completed_date is not None and len(b.completed_date) == 10
+    assert b.citation_subsets

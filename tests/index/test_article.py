@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from index.article import Article, Author, MeshHeading
+from index.article import Article, Author, Grant, MeshHeading
 
 
 def _full() -> Article:
@@ -15,6 +15,15 @@ def _full() -> Article:
         topics={"depression", "ptsd"},
         pub_year=2020,
         other_abstracts=[("chi", "摘要")],
+        grants=[Grant(grant_id="R01 MH1", acronym="MH", agency="NIMH NIH HHS",
+                      country="United States"), Grant(agency="Wellcome Trust")],
+        coi_statement="None declared.",
+        copyright="© 2020 The Authors.",
+        history=[("received", "2019-01-02 00:00"), ("pubmed", "2020-03-04 06:00")],
+        publication_status="ppublish",
+        citation_subsets=["IM"],
+        nlm_unique_id="9201390",
+        completed_date="2020-05-06",
     )
 
 
@@ -52,3 +61,11 @@ def test_to_dict_matches_a_plain_dataclass_conversion() -> None:
     expected = dataclasses.asdict(a)
     expected["topics"] = sorted(a.topics)
     assert a.to_json() == json.dumps(expected, ensure_ascii=False, separators=(",", ":"))
+
+
+def test_records_stored_before_grants_and_history_still_load() -> None:
+    a = Article.from_dict({"pmid": "1", "title": "T"})
+    assert (a.grants, a.history, a.citation_subsets) == ([], [], [])
+    assert a.coi_statement is a.copyright is a.publication_status is a.completed_date is None
+    b = Article.from_json(_full().to_json())
+    assert b.grants[0].agency == "NIMH NIH HHS" and b.history[1] == ("pubmed", "2020-03-04 06:00")

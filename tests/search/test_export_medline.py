@@ -12,7 +12,7 @@ from Bio import Medline
 from tests.helpers import PUBMED_DATA
 from tests.search.export_cases import all_cases, book_articles, by_pmid, export, hard_cases, ws
 
-UNWRAPPED = {"CN", "FAU", "AU", "OT", "PT", "BTI", "FED", "ED", "PB", "AUID", "RIN", "EIN", "RN"}
+UNWRAPPED: set[str] = set()  # every tag wraps, as in PubMed's files
 TAG_LINE = re.compile(r"^([A-Z]{2,4}) *- (.*)$")
 
 
@@ -38,7 +38,9 @@ def test_bio_medline_reads_every_record_back():
         groups = [a.collective for a in art.authors if a.collective]
         if groups:
             cn = rec["CN"] if isinstance(rec["CN"], list) else [rec["CN"]]
-            assert cn == groups
+            # a group name longer than a line wraps, as in PubMed's files, and Bio.Medline reads
+            # its continuation as a second value (it joins only its text tags, AD and MH)
+            assert " ".join(cn) == " ".join(groups)
         assert rec.get("LA", []) == art.languages
         assert set(art.publication_types) <= set(rec.get("PT", []))
         assert rec.get("DP") == (art.pub_date or (str(art.pub_year) if art.pub_year else None))
@@ -68,9 +70,11 @@ def test_layout_is_pubmeds():
             m = TAG_LINE.match(line)
             assert m, line
             assert line[4:6] == "- " and line[:4] == m.group(1).ljust(4)
-        # PubMed wraps at 87 columns; only a single overlong word, or a list-valued tag that
-        # readers would split if wrapped, may exceed it
-        assert len(line) <= 87 or " " not in line[6:] or line[:4].strip() in UNWRAPPED, line
+        # PubMed wraps at 87 columns (88 with the space a wrapped line keeps); only a single
+        # overlong word, or a list-valued tag that readers would split if wrapped, may exceed it
+        kept = line.rstrip(" ")
+        assert len(kept) <= 87 or " " not in kept[6:] or line[:4].strip() in UNWRAPPED, line
+        assert len(line) - len(kept) <= 1
     assert "\n\nPMID- " in text and text.startswith("PMID- ")
 
 
@@ -85,8 +89,10 @@ def test_long_values_wrap_at_word_boundaries_like_pubmed():
             break
     assert len(ab_lines) > 250
     for line, nxt in zip(ab_lines, ab_lines[1:], strict=False):
-        # the next line's first word would not have fitted
-        assert len(line) + 1 + len(nxt.split()[0]) > 87
+        # the next line's first word would not have fitted; the line keeps the space it broke at
+        assert line.endswith(" ") and not line.endswith("  ")
+        assert len(line.rstrip()) <= 87 < len(line.rstrip()) + 1 + len(nxt.split()[0])
+    assert not ab_lines[-1].endswith(" ")
 
 
 def test_mesh_notation_and_retraction():
@@ -145,8 +151,54 @@ def test_same_lines_as_pubmeds_own_nbib(path: Path):
     for mine, pubmed in zip(ours, theirs, strict=True):
         a, b = _blocks(mine), _blocks(pubmed)
         for tag in ("PMID", "TI", "AB", "FAU", "AU", "LA", "PT", "DP", "PG", "VI", "IP", "JT",
-                    "OT", "PMC", "RN", "PL"):
+                    "OT", "PMC", "RN", "PL", "MH", "GR", "TA", "JID", "SB", "PST", "EDAT",
+                    "MHDA", "CRDT", "DCOM", "LR", "DEP", "STAT", "OWN", "CI", "COIS"):
             if tag in b:
                 assert a.get(tag) == b[tag], (path.name, tag)
         # every IS line with its type (PubMed's order varies between print and electronic)
         assert sorted(a.get("IS", [])) == sorted(b.get("IS", [])), path.name
+
+
+NBIB_2023 = PUBMED_DATA / "medline-nbib" / "biopython-2023" / "Tests" / "Medline" / "pubmed_result4.txt"
+
+
+def test_a_current_pubmed_record_comes_out_byte_for_byte():
+    """PubMed's 2023 .nbib (trailing space on every wrapped line) -> reader -> exporter: the same
+    bytes, every tag and every line break included (the file lacks only its final newline)."""
+    from harvester.medline import iter_medline
+
+    theirs = NBIB_2023.read_text(encoding="utf-8")
+    ours = export(list(iter_medline(NBIB_2023)), "medline")
+    assert ours == theirs + "\n"
+
+
+@pytest.mark.parametrize("path", NBIB, ids=lambda p: p.name)
+def test_history_grants_and_bookkeeping_tags_as_pubmed_writes_them(path: Path):
+    """Every AD, AID, PHST, GR line of PubMed's own files comes back (older files: ignoring the
+    trailing space a 2023 line keeps), and SO carries "Epub" as PubMed writes it."""
+    from harvester.medline import iter_medline
+
+    ours = _blocks(export(list(iter_medline(path)), "medline"))
+    theirs = _blocks(path.read_text(encoding="utf-8"))
+    for tag in ("AD", "AID", "GR", "PHST"):
+        assert set(theirs.get(tag, [])) <= set(ours.get(tag, [])), (path.name, tag)
+    for so in theirs["SO"]:
+        if "doi:" in so:  # older SO lines predate the DOI in SO
+            assert so in ours["SO"]
+
+
+def test_xml_records_carry_grants_coi_copyright_and_history():
+    art = by_pmid("28775130")  # biopython pubmed5.xml
+    rec = _medline([art])[0]
+    assert rec["GR"] == ["Z01 CP010119/CP/NCI NIH HHS/United States",
+                         "Z01 ES049030/ES/NIEHS NIH HHS/United States",
+                         "Z99 CA999999/NULL/Intramural NIH HHS/United States"]
+    assert rec["COIS"] == ["Competing interests: None declared."]
+    assert ws(" ".join(rec["CI"])) == ws(art.copyright)
+    assert art.copyright.startswith("© Article author(s)")
+    assert rec["PHST"][:3] == ["2017/03/10 00:00 [received]", "2017/06/13 00:00 [revised]",
+                               "2017/06/22 00:00 [accepted]"]
+    assert "2017/08/05 06:00 [entrez]" in rec["PHST"]
+    assert rec["EDAT"] == rec["MHDA"] == "2017/08/05 06:00" and rec["CRDT"] == ["2017/08/05 06:00"]
+    assert rec["PST"] == "ppublish" and rec["JID"] == "9422759" and "SB" not in rec
+    assert rec["SO"].endswith("doi: 10.1136/oemed-2017-104431. Epub 2017 Aug 3.")
