@@ -27,6 +27,13 @@ class Filters:
     languages: tuple[str, ...] = ()
     has_abstract: bool = False
     exclude_retracted: bool = False
+    # Evidence annotations (index.evidence): per facet any of these labels; at least N people.
+    design: tuple[str, ...] = ()
+    route: tuple[str, ...] = ()
+    drug: tuple[str, ...] = ()
+    condition: tuple[str, ...] = ()
+    phase: tuple[str, ...] = ()
+    min_participants: int | None = None
 
 
 @dataclass

@@ -57,7 +57,9 @@ class Prefix:
 @dataclass(frozen=True)
 class Value:
     """A whole value of the record under a namespace: mh, mj (major heading), sh, ta, si, doi,
-    is, sb; pubtype and lang for publication types and languages (compared without case)."""
+    is, sb; pubtype and lang for publication types and languages (compared without case);
+    design, route, drug, condition, phase for evidence-annotation labels (index.evidence: the
+    ``keys`` term "design:rct", as evidence_key makes it)."""
 
     namespace: str
     value: str

@@ -29,6 +29,7 @@ from whoosh import query as wq
 from index import querytree as qt
 from index.analysis import PROTECTED, fold, query_variants
 from index.errors import QueryError
+from index.evidence import LABEL_FACETS, evidence_key, normalise_label
 from index.pubtypes import is_pubmed_type
 from index.record_keys import WORD_PARTS, key_text
 from index.whoosh.engine import Alternatives
@@ -76,6 +77,8 @@ TAGS: dict[str, tuple[str, ...] | None] = {
     "si": ("keys",), "secondary source id": ("keys",), "doi": ("keys",), "lid": ("keys",),
     "aid": ("keys",), "is": ("keys",), "issn": ("keys",),
     "sb": ("keys",), "subset": ("keys",), "filter": ("keys",),
+    # ketlit's own: the evidence annotations (index.evidence), e.g. rct[design], phase-3[phase]
+    **{name: ("keys",) for name in LABEL_FACETS},
 }
 
 # Tags whose term is one whole value of the record (a heading, a journal, an id), looked up in the
@@ -91,6 +94,7 @@ KEY_TAGS: dict[str, str] = {
     "doi": "doi", "lid": "doi", "aid": "doi",
     "is": "is", "issn": "is",
     "sb": "sb", "subset": "sb", "filter": "sb",
+    **{name: name for name in LABEL_FACETS},
 }
 # Date tags: which of the index's dates each searches (README, "Dates").
 ENTREZ_DATE_TAGS = frozenset({"edat", "crdt", "date - entrez", "date - create"})
@@ -444,6 +448,16 @@ class Parser:
         ("van den Heuvel OA[au]"), else the last word; [la]: a language name of two words or
         the last word; text fields: the last word (quote a phrase: "major depression"[tiab]).
         """
+        if KEY_TAGS.get(tag) in LABEL_FACETS:
+            # An annotation label: the longest run naming one ("esketamine rct[design]",
+            # "treatment resistant depression[condition]"), else the last word (an error).
+            for n in range(len(words), 0, -1):
+                try:
+                    normalise_label(KEY_TAGS[tag], " ".join(w.text for w in words[-n:]))
+                except ValueError:
+                    continue
+                return n
+            return 1
         if tag in KEY_TAGS:
             return len(words)
         if fields == ("year",) and len(words) >= 3 and words[-2].text == ":":
@@ -744,6 +758,9 @@ class QueryBuilder:
         assert node.tag is not None
         ns = KEY_TAGS[node.tag]
         value = " ".join(node.text.split())
+        if ns in LABEL_FACETS:
+            return wq.Term("keys", evidence_key(ns, _evidence_label(ns, value, ctx.query,
+                                                                    node.pos, node.tag)))
         if ns == "sb":
             subset = SUBSETS.get(fold(value))
             if subset is None:
@@ -988,6 +1005,8 @@ def _to_tree(node: Node, query: str, vocab: Vocabulary) -> qt.Node:
         return qt.And(items) if node.op == "and" else qt.Or(items)
     assert isinstance(node, TermNode | PhraseNode)
     fields, tag, value = node.fields, node.tag, node.text.strip()
+    if tag in KEY_TAGS and KEY_TAGS[tag] in LABEL_FACETS:
+        return qt.Value(KEY_TAGS[tag], _evidence_label(KEY_TAGS[tag], value, query, node.pos, tag))
     if tag in KEY_TAGS:
         return qt.Value(KEY_TAGS[tag], value)
     if tag in AUTHOR_TAGS and _author_key(value):
@@ -1007,6 +1026,16 @@ def _to_tree(node: Node, query: str, vocab: Vocabulary) -> qt.Node:
     if _is_wild(value) and value.endswith("*") and "*" not in value[:-1]:
         return qt.Prefix(value[:-1], fields, tag)
     return qt.Term(value, fields, tag, stemmed=_stemmed(fields))
+
+
+def _evidence_label(facet: str, value: str, query: str, pos: int, tag: str) -> str:
+    """The annotation label a tagged value names, or a QueryError listing the known ones."""
+    if not value.strip():
+        raise _err(query, pos, f"[{tag}] has nothing before it")
+    try:
+        return normalise_label(facet, value)
+    except ValueError as exc:
+        raise _err(query, pos, f"{exc} in {value}[{tag}]") from None
 
 
 def _date_tree(value: str, tag: str | None, query: str, pos: int) -> qt.Node:

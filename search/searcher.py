@@ -30,6 +30,7 @@ from whoosh.scoring import BM25F
 from index.analysis import PROTECTED, TOKEN_RE, analyse, fold
 from index.article import Article
 from index.errors import IndexMissingError, NotFoundError, QueryError, UsageError
+from index.evidence import EVIDENCE_FACET_NAMES, LABEL_FACETS, evidence_key, normalise_labels
 from index.settings import Settings
 from index.store import RecordStore
 from index.whoosh.analysis import BiomedTokenizer
@@ -44,8 +45,10 @@ BM25_K1 = 1.2
 BM25_B = 0.75
 
 SORTS = ("relevance", "newest", "oldest")
-# The design's three facet groups, plus "retracted" ({"true": n, "false": m}), an extension.
-FACET_KEYS = ("topic", "year", "publication_type", "retracted")
+# The design's three facet groups, plus "retracted" ({"true": n, "false": m}), an extension,
+# and the evidence annotations' (index.evidence: design, route, drug, condition, phase,
+# participants in sample-size bands).
+FACET_KEYS = ("topic", "year", "publication_type", "retracted", *EVIDENCE_FACET_NAMES)
 SNIPPET_CHARS = 240
 
 
@@ -70,6 +73,13 @@ class SearchRequest:
     languages: Sequence[str] = ()
     has_abstract: bool = False
     exclude_retracted: bool = False
+    # Evidence annotations (index.evidence): labels, any of them per facet; people studied.
+    design: Sequence[str] = ()
+    route: Sequence[str] = ()
+    drug: Sequence[str] = ()
+    condition: Sequence[str] = ()
+    phase: Sequence[str] = ()
+    min_participants: int | None = None
 
 
 @dataclass
@@ -436,6 +446,7 @@ class Searcher:
             filters.append(_any("lang", [self.vocab.language(x) for x in req.languages]))
         if req.has_abstract:
             filters.append(wq.Term("hasabs", True))
+        filters.extend(evidence_filters(req))
         if not filters and not req.exclude_retracted:
             return q
         # Filters only select: a constant score of 0 keeps them out of the ranking.
@@ -592,6 +603,25 @@ def _effective_sort(req: SearchRequest) -> str:
     return req.sort
 
 
+def evidence_filters(req: SearchRequest) -> list[wq.Query]:
+    """The evidence-annotation filters of a request: per facet any of its labels (whole
+    values in ``keys``, as the [design]-style tags), and at least N people studied. A label
+    the vocabulary does not know is a UsageError naming the known ones."""
+    out: list[wq.Query] = []
+    for name in LABEL_FACETS:
+        values = getattr(req, name) or ()
+        if not values:
+            continue
+        try:
+            labels = normalise_labels(name, list(values))
+        except ValueError as exc:
+            raise UsageError(f"--{name}: {exc}") from None
+        out.append(_any("keys", [evidence_key(name, v) for v in labels]))
+    if req.min_participants is not None:
+        out.append(wq.NumericRange("participants", req.min_participants, None))
+    return out
+
+
 def _any(fieldname: str, values: Sequence[str]) -> wq.Query:
     terms = [wq.Term(fieldname, v) for v in values]
     return terms[0] if len(terms) == 1 else wq.Or(terms)
@@ -613,6 +643,8 @@ def _validate(req: SearchRequest) -> None:
         raise UsageError(f"--limit: must be 1 or more, got {req.limit}")
     if req.page < 1:
         raise UsageError(f"--page: must be 1 or more, got {req.page}")
+    if req.min_participants is not None and req.min_participants < 0:
+        raise UsageError(f"--min-participants: must be 0 or more, got {req.min_participants}")
     if req.year_from is not None and req.year_to is not None and req.year_from > req.year_to:
         raise UsageError(f"--from {req.year_from} is after --to {req.year_to}")
 

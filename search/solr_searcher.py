@@ -22,6 +22,7 @@ from whoosh import query as wq
 
 from index.analysis import PROTECTED, fold
 from index.errors import QueryError
+from index.evidence import EVIDENCE_FACET_NAMES
 from index.settings import Settings
 from index.solr.backend import SolrIndex
 from index.solr.translate import MATCH_ALL, escape, to_solr
@@ -43,7 +44,8 @@ from search.vocabulary import Vocabulary, load_vocabulary
 # Ties broken by pmid: a stable order, and cursorMark needs the unique key last.
 _SORTS = {"relevance": "score desc,pmid asc", "newest": "date desc,pmid desc",
           "oldest": "date asc,pmid asc"}
-_FACET_FIELDS = {"topic": "topic", "year": "year", "publication_type": "pubtype_facet"}
+_FACET_FIELDS = {"topic": "topic", "year": "year", "publication_type": "pubtype_facet",
+                 **{name: f"{name}_facet" for name in EVIDENCE_FACET_NAMES}}
 
 
 class SolrSearcher(Searcher):

@@ -126,3 +126,29 @@ def indexed_settings(tmp_path_factory: pytest.TempPathFactory, sample_articles: 
         store.close()
     rebuild_index(settings)
     return settings
+
+
+# -- an index of records with known evidence annotations (issue 16 wiring) -------------------------
+
+@pytest.fixture(scope="session")
+def evidence_settings(tmp_path_factory: pytest.TempPathFactory):
+    """Settings whose index holds tests/search/evidence_records.py: records whose annotations
+    are given (not computed), so facet counts and filters do not move with the rules."""
+    from index.settings import settings_from_mapping
+    from index.store import RecordStore
+    from index.whoosh.writer import sync_pending
+    from tests.search.evidence_records import evidence_articles
+
+    base = tmp_path_factory.mktemp("evidence")
+    topics = {name: {"query": f"{name}[tiab]", "label": name} for name in ("depression", "ptsd")}
+    settings = settings_from_mapping({"data_dir": str(base / "data"), "topics": topics}, base)
+    store = RecordStore(settings.store_path)
+    try:
+        for art in evidence_articles():
+            store.upsert([art], extra_topics=set(art.topics))
+        store.set_meta("last_harvest_started", "2000-01-01T00:00:00+00:00")
+        # indexed as stored (a rebuild would recompute the annotations from the rules)
+        sync_pending(settings, store)
+    finally:
+        store.close()
+    return settings

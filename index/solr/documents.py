@@ -13,6 +13,7 @@ from typing import Any
 
 from index.analysis import index_tokens
 from index.article import Article
+from index.evidence import LABEL_FACETS, evidence_keys, evidence_values, participants_number
 from index.pubtypes import canonical_pubtype
 from index.record_keys import WORD_PARTS, article_keys, entrez_date_key, pub_date_key
 from index.whoosh.schema import TEXT_PART_GAP, _text_sources, sort_date
@@ -77,7 +78,15 @@ def article_to_solr(article: Article) -> dict[str, Any]:
     doc["date"] = sort_date(article)
     if part_words:
         doc["words"] = list(part_words)
-    keys = article_keys(article)
+    keys = article_keys(article) + evidence_keys(article.annotations)
+    evidence = evidence_values(article.annotations)
+    for name in LABEL_FACETS:  # facet fields (filters and tags use keys, as on Whoosh)
+        if evidence[name]:
+            doc[f"{name}_facet"] = list(evidence[name])
+    doc["participants_facet"] = list(evidence["participants"])
+    people = participants_number(article.annotations)
+    if people is not None:
+        doc["participants"] = people
     if keys:
         doc["keys"] = keys
     if pub_date_key(article):

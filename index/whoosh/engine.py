@@ -134,16 +134,15 @@ class IndexArrays:
         documents and one small weighted bincount per facet (a dense key x value matrix product
         took ~7 ms for years at 100,000 records)."""
         if self._tables is None:
-            from index.whoosh.schema import parse_facet_key
+            from index.whoosh.schema import FACET_PARTS, parse_facet_key
 
             ids, keys = self.facet_ids()
             parsed = [parse_facet_key(k.decode("utf-8") if k else "") for k in keys]
             tables: dict[str, FacetTable] = {}
-            for name, get in (("year", lambda p: (p[0],) if p[0] else ()),
-                              ("topic", lambda p: p[1]), ("publication_type", lambda p: p[2])):
-                values = sorted({v for p in parsed for v in get(p)})
+            for name in FACET_PARTS:
+                values = sorted({v for p in parsed for v in p[name]})
                 index = {v: i for i, v in enumerate(values)}
-                pairs = [(row, index[v]) for row, p in enumerate(parsed) for v in get(p)]
+                pairs = [(row, index[v]) for row, p in enumerate(parsed) for v in p[name]]
                 rows = np.fromiter((r for r, _c in pairs), dtype=np.int64, count=len(pairs))
                 cols = np.fromiter((c for _r, c in pairs), dtype=np.int64, count=len(pairs))
                 tables[name] = (values, rows, cols)

@@ -12,8 +12,10 @@ Field roles:
 - author, journal: names, folded but not stemmed.
 - pubtype, lang, topic: exact keywords for filters and [pt] / [la].
 - year, date: numbers for [dp] ranges and newest/oldest sorting.
-- facets: a per-document column "year|topic,topic|Type;Type" read to count facets without
-  touching stored fields.
+- facets: a per-document column "year|topic,topic|Type;Type|design;..|route|drug|condition|phase|
+  band" read to count facets without touching stored fields (FACET_PARTS names the parts; the
+  evidence parts are index.evidence's facets).
+- participants: the number of people studied (evidence annotations), for --min-participants.
 - spell: unstemmed words of titles, keywords and MeSH for "did you mean".
 - words: the unstemmed words of each part, as "t:word" (title), "a:" (abstract), "k:"
   (keywords and chemicals), "m:" (MeSH), for truncation (``word*`` matches words that begin with
@@ -22,7 +24,9 @@ Field roles:
   descriptor, "mj:" a descriptor that is a major topic (its own or a qualifier's MajorTopicYN),
   "sh:" qualifier, "mq:" descriptor/qualifier, "au:" author as "last initials" (or a group
   name), "ta:" journal title and abbreviation, "is:" ISSN, "si:" secondary source id (bank/accession
-  and accession), "doi:", "sb:" PubMed subsets (free full text, medline, ...).
+  and accession), "doi:", "sb:" PubMed subsets (free full text, medline, ...), and the evidence
+  annotations "design:rct", "route:", "drug:", "condition:", "phase:", "participants:<band>"
+  (index.evidence.evidence_keys: filters and [design]-style tags).
 - pdate, edate: the publication date (PubDate, its first day when only the year or month is
   given) and the Entrez date as YYYYMMDD, for [dp] and [edat]/[crdt] date ranges.
 
@@ -48,6 +52,7 @@ from whoosh.system import pack_uint
 
 from index.analysis import index_tokens
 from index.article import Article
+from index.evidence import EVIDENCE_FACET_NAMES, evidence_keys, evidence_values, participants_number
 from index.pubtypes import canonical_pubtype
 from index.record_keys import (
     KEY_SEP,
@@ -62,7 +67,8 @@ from index.whoosh.analysis import BiomedTokenizer, biomed_analyzer, keys_analyze
 # of a title and the start of its abstract).
 # 6: words (unstemmed, for truncation), keys (whole values for [mh], [majr], [au], [si], ...),
 # pdate/edate (full-date ranges); publication types in facets in PubMed's one spelling.
-SCHEMA_VERSION = 6
+# 7: evidence annotations: their labels in keys and facets, participants as a number.
+SCHEMA_VERSION = 7
 
 # Positions left empty between the parts (title, abstract, keywords, MeSH) of the ``text``
 # field: a phrase, even with a slop ("..."~N) below this, cannot reach from one into the next.
@@ -116,6 +122,7 @@ def build_schema() -> fields.Schema:
         keys=AnalysedText(analyzer=keys_analyzer(), phrase=False),
         pdate=fields.NUMERIC(int, bits=32, sortable=True, signed=False),
         edate=fields.NUMERIC(int, bits=32, sortable=True, signed=False),
+        participants=fields.NUMERIC(int, bits=32, signed=False),
     )
 
 
@@ -134,16 +141,28 @@ def sort_date(article: Article) -> int:
     return 0
 
 
+# The parts of the facets column, in order: each a facet of search results.
+FACET_PARTS: tuple[str, ...] = ("year", "topic", "publication_type", *EVIDENCE_FACET_NAMES)
+
+
 def facet_key(article: Article) -> str:
     year = str(article.pub_year) if article.pub_year else ""
     types = dict.fromkeys(canonical_pubtype(t) for t in article.publication_types)
-    return FACET_SEP.join((year, ",".join(sorted(article.topics)), LIST_SEP.join(types)))
+    evidence = evidence_values(article.annotations)
+    return FACET_SEP.join((year, ",".join(sorted(article.topics)), LIST_SEP.join(types),
+                           *(LIST_SEP.join(v for v in evidence[name] if FACET_SEP not in v)
+                             for name in EVIDENCE_FACET_NAMES)))
 
 
-def parse_facet_key(key: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
-    year, topics, types = (key.split(FACET_SEP) + ["", "", ""])[:3]
-    return (year, tuple(t for t in topics.split(",") if t),
-            tuple(t for t in types.split(LIST_SEP) if t))
+def parse_facet_key(key: str) -> dict[str, tuple[str, ...]]:
+    """Each facet's values in one facets-column value (FACET_PARTS; missing parts are empty)."""
+    parts = key.split(FACET_SEP)
+    parts += [""] * (len(FACET_PARTS) - len(parts))
+    out = {"year": (parts[0],) if parts[0] else (),
+           "topic": tuple(t for t in parts[1].split(",") if t)}
+    for name, part in zip(FACET_PARTS[2:], parts[2:], strict=False):
+        out[name] = tuple(t for t in part.split(LIST_SEP) if t)
+    return out
 
 
 def accepts_analysed(schema: fields.Schema) -> bool:
@@ -236,12 +255,15 @@ def article_to_document(article: Article, analysed: bool = False,
         # exactly the whole string's (what the PreAnalysed path relies on).
         "spell": " . ".join(x for x in (title, keywords, mesh) if x),
         "words": KEY_SEP.join(_part_words(title, abstract, keywords, mesh)),
-        "keys": KEY_SEP.join(article_keys(article)),
+        "keys": KEY_SEP.join(article_keys(article) + evidence_keys(article.annotations)),
         "pdate": pub_date_key(article),
         "edate": entrez_date_key(article),
     }
     if article.pub_year is not None:
         doc["year"] = article.pub_year
+    people = participants_number(article.annotations)
+    if people is not None:
+        doc["participants"] = people
     if analysed:
         if analysis is not None and analysis.digest == _digest(sources):
             doc.update(analysis.fields)

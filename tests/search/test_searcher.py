@@ -214,8 +214,10 @@ def test_search_json_has_the_design_shape(searcher: Searcher) -> None:
                       "publication_types", "retracted", "score", "snippet", "annotations"}
     # "annotations" (issue 16) is a compatible extension too: the evidence annotations
     assert r["authors"] == ["Zarate CA", "Smith J"] and r["year"] == 2019
-    # The design's three groups, plus "retracted" (a compatible extension).
-    assert set(data["facets"]) == {"topic", "year", "publication_type", "retracted"}
+    # The design's three groups, plus "retracted" and the evidence annotations' (issue 16),
+    # compatible extensions.
+    assert set(data["facets"]) == {"topic", "year", "publication_type", "retracted", "design",
+                                   "route", "drug", "condition", "phase", "participants"}
     short = search(searcher, "esketamine").to_json(short=True)
     assert set(short) == {"total", "results"}
 

@@ -140,3 +140,14 @@ def test_client_fails_over_to_the_next_url_and_remembers_it() -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_article_document_carries_evidence_annotations() -> None:
+    from index.article import Article
+    from tests.search.evidence_records import ann
+
+    art = Article(pmid="1", title="t", annotations=ann(["rct"], ["oral"], ["ketamine"],
+                                                        ["depression"], 48, ["phase-4"]))
+    doc = article_to_solr(art)
+    assert doc["design_facet"] == ["rct"] and doc["participants_facet"] == ["20-49"]
+    assert doc["participants"] == 48 and "phase:phase-4" in doc["keys"]

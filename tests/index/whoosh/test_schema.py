@@ -68,9 +68,25 @@ def test_sort_date_prefers_the_electronic_date() -> None:
 
 def test_facet_key_round_trips() -> None:
     art = _article()
-    assert parse_facet_key(facet_key(art)) == (
-        "2020", ("depression", "ptsd"), ("Journal Article", "Clinical Trial, Phase II"))
-    assert parse_facet_key(facet_key(Article(pmid="5"))) == ("", (), ())
+    parsed = parse_facet_key(facet_key(art))
+    assert (parsed["year"], parsed["topic"], parsed["publication_type"]) == (
+        ("2020",), ("depression", "ptsd"), ("Journal Article", "Clinical Trial, Phase II"))
+    empty = parse_facet_key(facet_key(Article(pmid="5")))
+    assert empty["year"] == empty["topic"] == empty["design"] == ()
+    assert empty["participants"] == ("unknown",)
+
+
+def test_evidence_annotations_reach_facets_keys_and_participants() -> None:
+    from tests.search.evidence_records import ann
+
+    art = _article()
+    art.annotations = ann(["rct"], ["intranasal"], ["esketamine", "ketamine"], ["ptsd"], 120,
+                          ["phase-2"])
+    parsed = parse_facet_key(facet_key(art))
+    assert parsed["design"] == ("rct",) and parsed["drug"] == ("esketamine", "ketamine")
+    assert parsed["participants"] == ("100-499",)
+    doc = article_to_document(art)
+    assert "design:rct" in doc["keys"].split("\x1e") and doc["participants"] == 120
 
 
 def test_schema_version_is_an_int() -> None:
