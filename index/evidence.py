@@ -72,6 +72,8 @@ FACETS_BY_NAME: dict[str, EvidenceFacet] = {f.name: f for f in EVIDENCE_FACETS}
 # The facets a record is filtered by label (participants is filtered by --min-participants).
 LABEL_FACETS: tuple[str, ...] = ("design", "route", "drug", "condition", "phase")
 EVIDENCE_FACET_NAMES: tuple[str, ...] = tuple(f.name for f in EVIDENCE_FACETS)
+# The evidence filters' names (SearchRequest, Filters, CLI options, API and URL parameters).
+EVIDENCE_FILTER_KEYS: tuple[str, ...] = (*LABEL_FACETS, "min_participants")
 
 # Sample-size bands: (label, lowest, highest) people, inclusive.
 PARTICIPANT_BANDS: tuple[tuple[str, int, int | None], ...] = (
@@ -171,6 +173,23 @@ def normalise_label(facet: str, value: str) -> str:
 
 def normalise_labels(facet: str, values: Sequence[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(normalise_label(facet, v) for v in values))
+
+
+def matches_evidence(annotations: Mapping[str, Any] | None,
+                     filters: Mapping[str, Any]) -> bool:
+    """Does a record pass the evidence filters (label lists by facet, min_participants)? The
+    same selection the index makes, for lists that come from the store (``ketlit new``)."""
+    values = evidence_values(annotations)
+    for name in LABEL_FACETS:
+        wanted = filters.get(name) or ()
+        if wanted and not set(normalise_labels(name, list(wanted))) & set(values[name]):
+            return False
+    low = filters.get("min_participants")
+    if low is not None:
+        n = participants_number(annotations)
+        if n is None or n < low:
+            return False
+    return True
 
 
 def evidence_summary(annotations: Mapping[str, Any] | None) -> list[tuple[str, str]]:

@@ -83,12 +83,36 @@ def _filter_options(f: Callable[..., Any]) -> Callable[..., Any]:
     ]
     for opt in reversed(options):
         f = opt(f)
+    return _evidence_options(f)
+
+
+def _evidence_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """The evidence-annotation filters (index.evidence): search, export and new."""
+    from index.evidence import FACETS_BY_NAME, LABEL_FACETS
+
+    options = [
+        click.option(f"--{name}", name, multiple=True, metavar="LABEL",
+                     help=f"{FACETS_BY_NAME[name].title} of the evidence annotations, e.g. "
+                          f"{FACETS_BY_NAME[name].labels[0]} (repeatable: any of them).")
+        for name in LABEL_FACETS]
+    options.append(click.option("--min-participants", "min_participants",
+                                type=click.IntRange(0), metavar="N",
+                                help="Only studies of at least N people."))
+    for opt in reversed(options):
+        f = opt(f)
     return f
 
 
+def _evidence(kwargs: dict[str, Any]) -> dict[str, Any]:
+    from index.evidence import EVIDENCE_FILTER_KEYS
+
+    return {k: kwargs.pop(k) for k in EVIDENCE_FILTER_KEYS}
+
+
 def _filters(kwargs: dict[str, Any]) -> dict[str, Any]:
-    return {k: kwargs.pop(k) for k in ("topics", "year_from", "year_to", "types", "languages",
-                                       "has_abstract", "exclude_retracted")}
+    return {**{k: kwargs.pop(k) for k in ("topics", "year_from", "year_to", "types",
+                                          "languages", "has_abstract", "exclude_retracted")},
+            **_evidence(kwargs)}
 
 
 def _parse_date(value: str | None, option: str) -> date | None:
@@ -314,15 +338,19 @@ def similar(ctx: click.Context, pmid: str, limit: int, as_json: bool) -> None:
 @_config_option
 @click.option("--since", metavar="YYYY-MM-DD", help="New since this date (default: previous harvest).")
 @click.option("--topic", metavar="NAME")
+@_evidence_options
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def new(ctx: click.Context, since: str | None, topic: str | None, as_json: bool) -> None:
+def new(ctx: click.Context, since: str | None, topic: str | None, as_json: bool,
+        **kwargs: Any) -> None:
     """Records new to the index since the previous harvest (or a date)."""
     from search.render import render_hits_text
     from search.searcher import open_searcher
 
+    evidence = _evidence(kwargs)
     with open_searcher(_settings(ctx)) as searcher:
-        resp = searcher.new_records(since=_parse_date(since, "--since"), topic=topic)
+        resp = searcher.new_records(since=_parse_date(since, "--since"), topic=topic,
+                                    evidence=evidence)
     if as_json:
         _echo_json(resp.to_json(short=True))
     else:

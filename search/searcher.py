@@ -15,7 +15,7 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -30,7 +30,13 @@ from whoosh.scoring import BM25F
 from index.analysis import PROTECTED, TOKEN_RE, analyse, fold
 from index.article import Article
 from index.errors import IndexMissingError, NotFoundError, QueryError, UsageError
-from index.evidence import EVIDENCE_FACET_NAMES, LABEL_FACETS, evidence_key, normalise_labels
+from index.evidence import (
+    EVIDENCE_FACET_NAMES,
+    LABEL_FACETS,
+    evidence_key,
+    matches_evidence,
+    normalise_labels,
+)
 from index.settings import Settings
 from index.store import RecordStore
 from index.whoosh.analysis import BiomedTokenizer
@@ -393,17 +399,22 @@ class Searcher:
         return SearchResponse(query=f"similar:{pmid}", total=len(hits), page=1, per_page=limit,
                               hits=hits)
 
-    def new_records(self, since: date | None = None, topic: str | None = None) -> SearchResponse:
-        """Records that entered the store since a date, or since the last harvest started."""
+    def new_records(self, since: date | None = None, topic: str | None = None,
+                    evidence: Mapping[str, Any] | None = None) -> SearchResponse:
+        """Records that entered the store since a date, or since the last harvest started;
+        ``evidence``: the evidence filters (SearchRequest's design ... min_participants)."""
         if topic is not None:
             check_topics(self.settings, [topic], "new --topic")
+        evidence = {k: v for k, v in (evidence or {}).items() if v not in (None, (), [])}
+        _check_evidence(evidence)
         if since is not None:
             stamp = since.isoformat()
         else:
             stamp = self.store.get_meta("last_harvest_started") or ""
         pmids = self.store.new_since(stamp, topic)
         arts = self.store.get_many(pmids)
-        hits = [Hit(arts[p], None, None) for p in pmids if p in arts]
+        hits = [Hit(arts[p], None, None) for p in pmids if p in arts
+                and (not evidence or matches_evidence(arts[p].annotations, evidence))]
         label = f"new since {stamp or 'the beginning'}" + (f" in {topic}" if topic else "")
         return SearchResponse(query=label, total=len(hits), page=1, per_page=max(1, len(hits)),
                               hits=hits)
@@ -620,6 +631,18 @@ def evidence_filters(req: SearchRequest) -> list[wq.Query]:
     if req.min_participants is not None:
         out.append(wq.NumericRange("participants", req.min_participants, None))
     return out
+
+
+def _check_evidence(filters: Mapping[str, Any]) -> None:
+    """Unknown labels or a negative --min-participants: one UsageError naming the option."""
+    for name in LABEL_FACETS:
+        try:
+            normalise_labels(name, list(filters.get(name) or ()))
+        except ValueError as exc:
+            raise UsageError(f"--{name}: {exc}") from None
+    low = filters.get("min_participants")
+    if low is not None and low < 0:
+        raise UsageError(f"--min-participants: must be 0 or more, got {low}")
 
 
 def _any(fieldname: str, values: Sequence[str]) -> wq.Query:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import date
 from math import log
 from typing import Any
@@ -144,8 +144,9 @@ class SolrSearcher(Searcher):
         return SearchResponse(query=f"similar:{pmid}", total=len(hits), page=1, per_page=limit,
                               hits=hits)
 
-    def new_records(self, since: date | None = None, topic: str | None = None) -> SearchResponse:
-        return super().new_records(since, topic)  # from the store alone
+    def new_records(self, since: date | None = None, topic: str | None = None,
+                    evidence: Mapping[str, Any] | None = None) -> SearchResponse:
+        return super().new_records(since, topic, evidence)  # from the store alone
 
     # -- internals -----------------------------------------------------------------------------
 

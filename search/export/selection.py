@@ -32,13 +32,14 @@ from typing import Any
 
 from index.article import Article
 from index.errors import IndexMissingError, InputFileError, NotFoundError, UsageError
+from index.evidence import EVIDENCE_FILTER_KEYS
 from index.progress import NullProgress, Progress, Task
 from index.store import RecordStore
 from search.export import get_format, write_export
 
 CHUNK = 500
 _FILTER_KEYS = ("topics", "year_from", "year_to", "types", "languages", "has_abstract",
-                "exclude_retracted")
+                "exclude_retracted", *EVIDENCE_FILTER_KEYS)
 
 
 # -- filters --------------------------------------------------------------------------------------

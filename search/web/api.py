@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import StreamingResponse
 
 from index.errors import UsageError
@@ -66,6 +66,25 @@ Match = Annotated[Literal["all", "any"], Query(
 Sort = Annotated[Literal["relevance", "newest", "oldest"], Query()]
 
 
+def evidence_params(
+        design: Annotated[list[str], Query(description="Study design, e.g. rct (repeatable: any).")] = [],  # noqa: B006,E501
+        route: Annotated[list[str], Query(description="Route, e.g. intranasal (repeatable).")] = [],  # noqa: B006,E501
+        drug: Annotated[list[str], Query(description="Drug, e.g. esketamine (repeatable).")] = [],  # noqa: B006,E501
+        condition: Annotated[list[str], Query(description="Condition, e.g. ptsd (repeatable).")] = [],  # noqa: B006,E501
+        phase: Annotated[list[str], Query(description="Trial phase, e.g. phase-3 (repeatable).")] = [],  # noqa: B006,E501
+        min_participants: Annotated[int | None, Query(ge=0, description="At least N people studied.")] = None,  # noqa: E501
+) -> dict[str, Any]:
+    """The evidence-annotation filters (index.evidence), named as the page URL and CLI name
+    them; unknown labels are a 400 listing the known ones (the searcher checks them)."""
+    return {"design": [v for v in design if v.strip()], "route": [v for v in route if v.strip()],
+            "drug": [v for v in drug if v.strip()],
+            "condition": [v for v in condition if v.strip()],
+            "phase": [v for v in phase if v.strip()], "min_participants": min_participants}
+
+
+Evidence = Annotated[dict[str, Any], Depends(evidence_params)]
+
+
 def _settings(request: Request) -> Settings:
     return request.app.state.settings
 
@@ -91,10 +110,12 @@ def api_search(request: Request, q: Q = "", topic: Topic = [],  # noqa: B006 (Fa
                has_abstract: HasAbstract = False, no_retracted: NoRetracted = False,
                match: Match = "all", sort: Sort = "relevance",
                limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
-               page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1) -> Any:
+               page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
+               evidence: Evidence = {}) -> Any:  # noqa: B006 (FastAPI fills it)
     from search.searcher import SearchRequest
 
     filters = _filters(topic, year_from, year_to, types, lang, has_abstract, no_retracted)
+    filters.update(evidence)
     req = SearchRequest(query=q, match=match, sort=sort, limit=limit, page=page, **filters)
     with _searcher(request) as searcher:
         return searcher.search(req).to_json()
@@ -121,14 +142,16 @@ def api_new(request: Request,
             since: Annotated[str | None, Query(
                 pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", examples=["2025-01-31"],
                 description="YYYY-MM-DD; default: the previous harvest")] = None,
-            topic: Annotated[str | None, Query(description="Only this topic")] = None) -> Any:
+            topic: Annotated[str | None, Query(description="Only this topic")] = None,
+            evidence: Evidence = {}) -> Any:  # noqa: B006 (FastAPI fills it)
     # A str with a pattern rather than `date`: pydantic would also take "0" (a Unix time).
     try:
         day = date.fromisoformat(since) if since else None
     except ValueError:
         raise UsageError(f"since: {since!r} is not a calendar date (YYYY-MM-DD)") from None
     with _searcher(request) as searcher:
-        return searcher.new_records(since=day, topic=topic or None).to_json(short=True)
+        return searcher.new_records(since=day, topic=topic or None,
+                                    evidence=evidence).to_json(short=True)
 
 
 @router.get("/stats", response_model=Stats, responses=_ERRORS,
@@ -153,16 +176,19 @@ def api_export(request: Request,
                year_from: YearFrom = None, year_to: YearTo = None,
                types: PubType = [], lang: Lang = [],  # noqa: B006
                has_abstract: HasAbstract = False, no_retracted: NoRetracted = False,
-               match: Match = "all", sort: Sort = "relevance") -> StreamingResponse:
+               match: Match = "all", sort: Sort = "relevance",
+               evidence: Evidence = {}) -> StreamingResponse:  # noqa: B006 (FastAPI fills it)
     settings = _settings(request)
     selection = parse_pmids(pmids)
     if selection:
         return exporting.export_pmids(settings, selection, format)
     filters = _filters(topic, year_from, year_to, types, lang, has_abstract, no_retracted)
+    filters.update(evidence)
     if not q.strip() and not any(v not in (None, False, []) for v in filters.values()):
         # A whole-index download is one click away on the CLI (`ketlit export`); over HTTP it
         # is more likely a form sent empty, so it is refused.
         raise UsageError("export: give pmids=1,2,3, a query q, or filters (topic, from, to, "
-                         "type, lang, has_abstract, no_retracted)")
+                         "type, lang, has_abstract, no_retracted, design, route, drug, "
+                         "condition, phase, min_participants)")
     return exporting.export_search(request.app.state.searcher, settings, format, q, match=match,
                                    sort=sort, filters=filters)

@@ -49,6 +49,16 @@ class Facets(BaseModel):
     retracted: dict[str, int] = Field(
         default_factory=dict,
         description='How many results are retracted: {"true": n, "false": m}.')
+    # Evidence annotations (index.evidence): label -> count; participants in sample-size bands.
+    design: dict[str, int] = Field(default_factory=dict, description="Study design: rct, cohort, ...")
+    route: dict[str, int] = Field(default_factory=dict, description="Route: intranasal, oral, ...")
+    drug: dict[str, int] = Field(default_factory=dict, description="Drug: esketamine, ketamine, ...")
+    condition: dict[str, int] = Field(default_factory=dict, description="Condition: ptsd, ...")
+    phase: dict[str, int] = Field(default_factory=dict, description="Trial phase: phase-3, ...")
+    participants: dict[str, int] = Field(
+        default_factory=dict,
+        description="People studied, in bands: <20, 20-49, 50-99, 100-499, 500+, unknown, "
+                    "not-applicable.")
 
 
 class SearchAnswer(BaseModel):

@@ -1,7 +1,8 @@
 """Search state carried in a URL, shared by the JSON API and the HTML page.
 
 The page and /api/search use the same query-string names (q, topic, from, to, type, lang,
-has_abstract, no_retracted, match, sort, limit, page), so a bookmarked page URL and an API URL
+has_abstract, no_retracted, design, route, drug, condition, phase, min_participants, match, sort,
+limit, page), so a bookmarked page URL and an API URL
 describe the same search and can be turned into one another by changing the path.
 """
 
@@ -14,6 +15,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from index.errors import UsageError
+from index.evidence import LABEL_FACETS, normalise_label
 
 MATCHES = ("all", "any")
 SORTS = ("relevance", "newest", "oldest")
@@ -22,6 +24,7 @@ MAX_LIMIT = 100
 MAX_PAGE = 10000
 MAX_QUERY_LENGTH = 2000  # the API's limit too: a query past it is refused, never truncated
 YEAR_MIN, YEAR_MAX = 1000, 2999
+MAX_PARTICIPANTS = 10_000_000
 _PMID = re.compile(r"^[0-9]{1,10}$")
 _TRUE = {"1", "true", "on", "yes"}
 _FALSE = {"0", "false", "off", "no", ""}
@@ -44,11 +47,24 @@ class SearchState:
     limit: int = 20
     page: int = 1
     errors: tuple[str, ...] = field(default=(), compare=False)
+    # Evidence annotations (index.evidence): labels per facet, at least N people.
+    design: tuple[str, ...] = ()
+    route: tuple[str, ...] = ()
+    drug: tuple[str, ...] = ()
+    condition: tuple[str, ...] = ()
+    phase: tuple[str, ...] = ()
+    min_participants: int | None = None
 
     @property
     def has_filters(self) -> bool:
         return bool(self.topics or self.year_from is not None or self.year_to is not None
-                    or self.types or self.languages or self.has_abstract or self.no_retracted)
+                    or self.types or self.languages or self.has_abstract or self.no_retracted
+                    or self.has_evidence_filters)
+
+    @property
+    def has_evidence_filters(self) -> bool:
+        return bool(any(getattr(self, name) for name in LABEL_FACETS)
+                    or self.min_participants is not None)
 
     @property
     def is_search(self) -> bool:
@@ -66,7 +82,9 @@ class SearchState:
         return {"topics": list(self.topics), "year_from": self.year_from,
                 "year_to": self.year_to, "types": list(self.types),
                 "languages": list(self.languages), "has_abstract": self.has_abstract,
-                "exclude_retracted": self.no_retracted}
+                "exclude_retracted": self.no_retracted,
+                **{name: list(getattr(self, name)) for name in LABEL_FACETS},
+                "min_participants": self.min_participants}
 
     def pairs(self, *, with_page: bool = True, with_filters: bool = True) -> list[tuple[str, str]]:
         """The state as query-string pairs, defaults left out so URLs stay short."""
@@ -85,6 +103,10 @@ class SearchState:
                 out.append(("has_abstract", "1"))
             if self.no_retracted:
                 out.append(("no_retracted", "1"))
+            for name in LABEL_FACETS:
+                out += [(name, v) for v in getattr(self, name)]
+            if self.min_participants is not None:
+                out.append(("min_participants", str(self.min_participants)))
         if self.match != "all":
             out.append(("match", self.match))
         if self.sort != "relevance":
@@ -160,6 +182,15 @@ def parse_state(params: Mapping[str, Any] | Any) -> SearchState:
         errors.append(f"q: the query has {len(q)} characters, more than the {MAX_QUERY_LENGTH} "
                       "allowed; shorten it")
         q = ""
+    evidence: dict[str, tuple[str, ...]] = {}
+    for name in LABEL_FACETS:
+        kept = []
+        for value in many(name):
+            try:
+                kept.append(normalise_label(name, value))
+            except ValueError as exc:
+                errors.append(f"{name}: {exc}")
+        evidence[name] = tuple(dict.fromkeys(kept))
     return SearchState(
         q=q,
         topics=many("topic"), year_from=year_from, year_to=year_to, types=many("type"),
@@ -167,6 +198,7 @@ def parse_state(params: Mapping[str, Any] | Any) -> SearchState:
         no_retracted=flag("no_retracted"), match=choice("match", MATCHES, "all"),
         sort=choice("sort", SORTS, "relevance"),
         limit=integer("limit", 1, MAX_LIMIT) or 20, page=integer("page", 1, MAX_PAGE) or 1,
+        **evidence, min_participants=integer("min_participants", 0, MAX_PARTICIPANTS),
         errors=tuple(errors))
 
 
