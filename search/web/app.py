@@ -79,7 +79,7 @@ def create_app(settings: Settings, *, allowed_hosts: list[str] | None = None) ->
     rebinding (a web page elsewhere pointing its own name at 127.0.0.1)."""
     from importlib.metadata import PackageNotFoundError, version
 
-    from search.web import api, feeds, pages, whatsnew
+    from search.web import api, evidence, feeds, pages, whatsnew
 
     try:
         ver = version("ketlit")
@@ -138,5 +138,6 @@ def create_app(settings: Settings, *, allowed_hosts: list[str] | None = None) ->
     app.include_router(pages.router)
     app.include_router(whatsnew.router)
     app.include_router(feeds.router)
+    app.include_router(evidence.router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     return app

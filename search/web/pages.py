@@ -18,9 +18,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
+from starlette.routing import NoMatchFound
 
 from index.article import Article
 from index.errors import IndexMissingError, KetlitError, NotFoundError
+from index.evidence import evidence_summary
 from index.settings import Settings
 from index.store import RecordStore
 from search.web.charts import year_chart
@@ -41,6 +43,11 @@ def _templates() -> Jinja2Templates:
 
     t = Jinja2Templates(directory=str(WEB_DIR / "templates"))
     t.env.globals.update(export_labels=EXPORT_LABELS, page_sizes=PAGE_SIZES)
+    # Evidence annotations (search/web/evidence.py): facet lists, result badges, map links.
+    from search.web.evidence import cell_query, evidence_badges, evidence_facet_lists
+
+    t.env.globals.update(evidence_facets=evidence_facet_lists, evidence_badges=evidence_badges,
+                         evidence_cell=cell_query, evidence_summary=evidence_summary)
     t.env.filters.update(authors_short=authors_short, citation=citation, when=when,
                          doi_url=doi_url, pmc_url=pmc_url)
     return t
@@ -148,9 +155,17 @@ def _render(request: Request, template: str, context: dict[str, Any],
             status: int = 200) -> HTMLResponse:
     settings = _settings(request)
     base = {"harvest": harvest_info(settings), "topics": settings.topics, "nav": template,
-            "has_evidence_map": any(getattr(r, "name", None) == "evidence_map"
-                                    for r in request.app.routes)}
+            "has_evidence_map": _has_route(request, "evidence_map")}
     return _templates().TemplateResponse(request, template, {**base, **context}, status_code=status)
+
+
+def _has_route(request: Request, name: str) -> bool:
+    # By name, not by scanning app.routes: FastAPI keeps included routers' routes inside them.
+    try:
+        request.app.url_path_for(name)
+    except NoMatchFound:
+        return False
+    return True
 
 
 def error_page(request: Request, status: int, message: str) -> Response:
