@@ -9,11 +9,14 @@ subprocess, which reports
 - peak traced Python memory (tracemalloc, a second run) and the process's peak RSS.
 
 Streaming means the 20,000-record peak equals the 5,000-record peak; the only thing an export
-holds per record is the list of selected PMIDs (and, for BibTeX, the set of keys used). The
-baseline, measured in the same run, is the naive alternative: load every Article into a list,
-then write RIS; its peak grows with the record count.
+holds per record is the list of selected PMIDs (and, for BibTeX, the set of keys used). Two
+baselines are measured in the same run: the naive alternative (load every Article into a list,
+then write RIS; its peak grows with the record count), and the code *before* a change
+(``--before REV``, default the main of issue 13's round: the same stores exported by that
+revision's exporters, checked out with ``git archive`` and run in its own fresh processes,
+interleaved with the current code's runs so that load on the machine hits both alike).
 
-    python bench/bench_export.py [--records 20000] [--small 5000] [--no-readme]
+    python bench/bench_export.py [--records 20000] [--small 5000] [--before REV] [--no-readme]
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ sys.path.insert(0, str(REPO))
 from bench.report import peak_rss_mb, write_section  # noqa: E402
 
 FORMATS = ["ris", "bibtex", "medline", "csl-json", "csv", "text"]
+BEFORE = "f75e401"  # main when issue 13's MEDLINE/RIS round started
 
 
 def _settings(directory: Path):
@@ -97,10 +101,23 @@ def worker(directory: Path, fmt: str, mode: str) -> dict[str, float]:
             "rss_peak_mb": peak_rss_mb(), "bytes": out.stat().st_size}
 
 
-def measure(directory: Path, fmt: str, mode: str = "stream") -> dict[str, float]:
-    proc = subprocess.run([sys.executable, __file__, "--worker", str(directory), fmt, mode],
-                          capture_output=True, text=True, check=True, cwd=str(REPO))
+def measure(directory: Path, fmt: str, mode: str = "stream",
+            code: Path = REPO) -> dict[str, float]:
+    """One fresh process running ``code``'s exporters (this checkout, or an older revision's
+    tree: its bench_export.py puts its own tree first on sys.path)."""
+    script = code / "bench" / "bench_export.py"
+    proc = subprocess.run([sys.executable, str(script), "--worker", str(directory), fmt, mode],
+                          capture_output=True, text=True, check=True, cwd=str(code))
     return json.loads(proc.stdout)
+
+
+def checkout(rev: str, into: Path) -> Path:
+    """The tree of ``rev`` (git archive: no worktree, no checkout of ours touched)."""
+    into.mkdir(parents=True)
+    archive = subprocess.run(["git", "archive", rev], cwd=str(REPO), check=True,
+                             capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into
 
 
 
@@ -108,6 +125,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--records", type=int, default=20_000)
     ap.add_argument("--small", type=int, default=5_000)
+    ap.add_argument("--before", default=BEFORE,
+                    help=f"git revision measured as the baseline (default {BEFORE})")
     ap.add_argument("--no-readme", action="store_true")
     ap.add_argument("--worker", nargs=3, metavar=("DIR", "FORMAT", "MODE"), help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -119,16 +138,20 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="ketlit-bench-export-") as tmp:
         small = build_store(Path(tmp) / "small", args.small)
         large = build_store(Path(tmp) / "large", args.records)
+        before = checkout(args.before, Path(tmp) / "before")
         rows = []
         for fmt in FORMATS:
-            s = measure(small, fmt)
-            big = measure(large, fmt)
-            rows.append((fmt, s, big))
-            print(f"{fmt:9} {big['records']:>6} rec  {big['rate']:8.0f} rec/s  "
-                  f"traced peak {s['traced_peak_mb']:6.1f} MB @{args.small} -> "
-                  f"{big['traced_peak_mb']:6.1f} MB @{args.records}  "
-                  f"RSS {s['rss_peak_mb']:5.0f} -> {big['rss_peak_mb']:5.0f} MB  "
-                  f"{big['bytes'] / 2**20:6.1f} MB written", flush=True)
+            # before and after interleaved, so that the machine's load hits both alike
+            old_s, s = measure(small, fmt, code=before), measure(small, fmt)
+            old_big, big = measure(large, fmt, code=before), measure(large, fmt)
+            rows.append((fmt, old_s, old_big, s, big))
+            print(f"{fmt:9} {big['records']:>6} rec  {old_big['rate']:7.0f} -> {big['rate']:7.0f} "
+                  f"rec/s  traced peak {s['traced_peak_mb']:5.1f} MB @{args.small} -> "
+                  f"{big['traced_peak_mb']:5.1f} MB @{args.records} (before "
+                  f"{old_s['traced_peak_mb']:.1f} -> {old_big['traced_peak_mb']:.1f})  "
+                  f"RSS {s['rss_peak_mb']:4.0f} -> {big['rss_peak_mb']:4.0f} MB  "
+                  f"{old_big['bytes'] / 2**20:5.1f} -> {big['bytes'] / 2**20:5.1f} MB written",
+                  flush=True)
         base_s = measure(small, "ris", "materialised")
         base_l = measure(large, "ris", "materialised")
         print(f"baseline (materialise every Article, then RIS): traced peak "
@@ -136,36 +159,43 @@ def main() -> None:
               f"{base_l['traced_peak_mb']:.1f} MB @{args.records}; RSS "
               f"{base_s['rss_peak_mb']:.0f} -> {base_l['rss_peak_mb']:.0f} MB")
 
+    k = f"{args.records // 1000}k"
     lines = [
         "## Export throughput",
         "",
-        f"`python bench/bench_export.py` ({time.strftime('%Y-%m-%d')}, {os.cpu_count()} CPUs, "
-        f"Python {sys.version.split()[0]}). Shared PubMed records replicated under new PMIDs into "
-        f"record stores of {args.small:,} and {args.records:,}; each format exported with "
-        "`export_selection` (the `ketlit export --format F -o FILE` path: chunked store reads, "
-        "atomic write) in a fresh process. Rate from an untraced run; peak Python memory from "
-        "tracemalloc on a second run; RSS is the process peak (interpreter and imports "
-        "included).",
+        f"`python bench/bench_export.py --before {args.before}` ({time.strftime('%Y-%m-%d')}, "
+        f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}). Shared PubMed records "
+        f"replicated under new PMIDs into record stores of {args.small:,} and "
+        f"{args.records:,}; each format exported with `export_selection` (the `ketlit export "
+        "--format F -o FILE` path: chunked store reads, atomic write) in a fresh process, by "
+        f"this checkout (*after*) and by revision `{args.before}` (*before*, the same stores, "
+        "runs interleaved). Rate from an untraced run; peak Python memory from tracemalloc on "
+        "a second run; RSS is the process peak (interpreter and imports included).",
         "",
-        f"| format | records/s ({args.records:,}) | MB written | traced peak {args.small:,} | "
-        f"traced peak {args.records:,} | RSS peak {args.small:,} | RSS peak {args.records:,} |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        f"| format | records/s {k} before | records/s {k} after | MB written before | "
+        f"MB written after | traced peak before {args.small:,} / {args.records:,} | "
+        f"traced peak after {args.small:,} / {args.records:,} | RSS peak after "
+        f"{args.small:,} / {args.records:,} |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for fmt, s, big in rows:
-        lines.append(f"| {fmt} | {big['rate']:,.0f} | {big['bytes'] / 2**20:.1f} | "
-                     f"{s['traced_peak_mb']:.1f} MB | {big['traced_peak_mb']:.1f} MB | "
-                     f"{s['rss_peak_mb']:.0f} MB | {big['rss_peak_mb']:.0f} MB |")
+    for fmt, old_s, old_big, s, big in rows:
+        lines.append(
+            f"| {fmt} | {old_big['rate']:,.0f} | {big['rate']:,.0f} | "
+            f"{old_big['bytes'] / 2**20:.1f} | {big['bytes'] / 2**20:.1f} | "
+            f"{old_s['traced_peak_mb']:.1f} / {old_big['traced_peak_mb']:.1f} MB | "
+            f"{s['traced_peak_mb']:.1f} / {big['traced_peak_mb']:.1f} MB | "
+            f"{s['rss_peak_mb']:.0f} / {big['rss_peak_mb']:.0f} MB |")
     lines += [
-        f"| *baseline: all Articles in a list, then RIS* | {base_l['rate']:,.0f} | "
-        f"{base_l['bytes'] / 2**20:.1f} | {base_s['traced_peak_mb']:.1f} MB | "
-        f"{base_l['traced_peak_mb']:.1f} MB | {base_s['rss_peak_mb']:.0f} MB | "
+        f"| *baseline: all Articles in a list, then RIS (after)* | | {base_l['rate']:,.0f} | | "
+        f"{base_l['bytes'] / 2**20:.1f} | | {base_s['traced_peak_mb']:.1f} / "
+        f"{base_l['traced_peak_mb']:.1f} MB | {base_s['rss_peak_mb']:.0f} / "
         f"{base_l['rss_peak_mb']:.0f} MB |",
         "",
-        "Streaming keeps the peak flat from 5,000 to 20,000 records, while the materialising "
-        "baseline grows with the record count. What still grows is small and bounded by "
-        "design: BibTeX keeps the set of keys it has used (about 100 bytes a record), and an "
-        "export by query or --pmids holds its list of PMIDs (an export of everything streams "
-        "the store without one).",
+        "Streaming keeps the peak flat from 5,000 to 20,000 records, before and after, while "
+        "the materialising baseline grows with the record count. What still grows is small "
+        "and bounded by design: BibTeX keeps the set of keys it has used (about 100 bytes a "
+        "record), and an export by query or --pmids holds its list of PMIDs (an export of "
+        "everything streams the store without one).",
         "",
     ]
     section = "\n".join(lines)

@@ -43,19 +43,24 @@ INDENT = " " * 6
 def wrap_field(tag: str, value: str) -> list[str]:
     """One field as PubMed writes it: ``TAG - value`` wrapped after at most TEXT_WIDTH characters
     of text a line, each wrapped line keeping the space it broke at."""
-    words = value.split()
-    if not words:
-        return []
     prefix = f"{tag:<4}- "
+    if len(value) <= TEXT_WIDTH and value.isprintable() and "  " not in value \
+            and value == value.strip():
+        return [prefix + value] if value else []  # the common case: one short clean line
+    text = " ".join(value.split())
+    if not text:
+        return []
     lines: list[str] = []
-    current = words[0]
-    for word in words[1:]:
-        if len(current) + 1 + len(word) <= TEXT_WIDTH:
-            current += " " + word
-        else:
-            lines.append(current + " ")
-            current = word
-    lines.append(current)
+    while len(text) > TEXT_WIDTH:
+        # the last space with at most TEXT_WIDTH characters before it; a longer word stays whole
+        cut = text.rfind(" ", 0, TEXT_WIDTH + 1)
+        if cut <= 0:
+            cut = text.find(" ", TEXT_WIDTH + 1)
+            if cut < 0:
+                break
+        lines.append(text[:cut + 1])
+        text = text[cut + 1:]
+    lines.append(text)
     return [prefix + lines[0], *(INDENT + line for line in lines[1:])]
 
 
