@@ -457,6 +457,8 @@ def _book(rec: etree._Element, name: str) -> Article:
         isbn=_t(book.find("Isbn")) if book is not None else None,
         editors=editors,
         bookaccession=ids.get("bookaccession"),
+        history=_history(history),
+        publication_status=_t(pbd.find("PublicationStatus")) if pbd is not None else None,
     )
 
 
