@@ -3,7 +3,8 @@
 After each harvest (``ketlit harvest`` and every scheduled run) the CLI calls ``write_digest``.
 It lists, per configured topic, the records that entered the index during the run (title,
 authors, journal, year, a PubMed link), and for each saved search in ``alerts`` its own new
-matches, as PubMed's saved-search e-mails do.
+matches, as PubMed's saved-search e-mails do. Each list opens with what is new by design, from
+the evidence annotations ("By design: 2 new RCTs of esketamine; ...").
 
 "New" means: first seen by the record store at or after ``since`` (the run's start, taken from the
 store's ``last_harvest_started`` when not given). A record revised by PubMed is not new; a record
@@ -151,8 +152,49 @@ def render_article(article: Article) -> str:
     return "- " + " ".join(parts)
 
 
+# Design labels (index.evidence) as the digest counts them: (one, many).
+_DESIGN_NAMES = {
+    "rct": ("RCT", "RCTs"), "cohort": ("cohort study", "cohort studies"),
+    "real-world": ("real-world study", "real-world studies"),
+    "protocol": ("study protocol", "study protocols"),
+    "systematic-review": ("systematic review", "systematic reviews"),
+    "qualitative": ("qualitative study", "qualitative studies"),
+    "case-report": ("case report", "case reports"), "case-series": ("case series", "case series"),
+}
+
+
+def evidence_counts(articles: Iterable[Article]) -> str | None:
+    """What is new by design, from the evidence annotations: "By design: 2 new RCTs of
+    esketamine; 1 new systematic review of ketamine; 3 other new records." Each record counts
+    once, under its first design and the drugs it names; None when there is nothing."""
+    counts: Counter[tuple[str, str]] = Counter()
+    others = 0
+    for art in articles:
+        ann = art.annotations or {}
+        designs = [d for d in ann.get("design") or () if d in _DESIGN_NAMES]
+        if not designs:
+            others += 1
+            continue
+        drugs = [d for d in ann.get("drug") or () if d not in ("unknown",)]
+        counts[(designs[0], " and ".join(drugs))] += 1
+    if not counts:
+        return None
+    order = list(_DESIGN_NAMES)
+    parts = []
+    for (design, drugs), n in sorted(counts.items(),
+                                     key=lambda kv: (-kv[1], order.index(kv[0][0]), kv[0][1])):
+        one, many = _DESIGN_NAMES[design]
+        parts.append(f"{n} new {one if n == 1 else many}" + (f" of {drugs}" if drugs else ""))
+    if others:
+        parts.append(f"{others} other new record{'' if others == 1 else 's'}")
+    return "By design: " + "; ".join(parts) + "."
+
+
 def _section(lines: list[str], articles: Iterable[Article]) -> None:
     arts = list(articles)
+    summary = evidence_counts(arts)
+    if summary:
+        lines += [_md(summary), ""]
     if len(arts) > LIST_ALL_MAX:
         years = Counter(a.pub_year for a in arts if a.pub_year)
         shown = sorted(years.items(), reverse=True)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import ClassVar, TextIO
 
 from index.article import Article, Author
+from index.evidence import keyword_terms
 
 
 class Exporter:
@@ -121,6 +122,12 @@ def subject_terms(article: Article) -> list[str]:
             seen.add(t.casefold())
             out.append(t)
     return out
+
+
+def evidence_terms(article: Article) -> list[str]:
+    """The record's evidence annotations as keywords ("design: rct", "drug: esketamine",
+    "participants: 120"), for the formats' keyword fields beside subject_terms."""
+    return keyword_terms(article.annotations)
 
 
 def journal_title(article: Article) -> str | None:

@@ -37,6 +37,7 @@ from search.export.base import (
     PubDate,
     book_url,
     cited_title,
+    evidence_terms,
     expand_pages,
     given_name,
     is_retracted,
@@ -125,7 +126,7 @@ def csl_item(article: Article) -> dict[str, Any]:
     put("language", article.languages[0] if len(article.languages) == 1
         else ", ".join(article.languages) or None)
     put("abstract", article.abstract)
-    terms = subject_terms(article)
+    terms = subject_terms(article) + evidence_terms(article)  # + "design: rct", ...
     put("keyword", ", ".join(terms) if terms else None)
     if is_retracted(article):
         put("status", "retracted")

@@ -4,7 +4,8 @@
 
 - Columns: PMID, Title, Authors, Journal, Year, Volume, Issue, Pages, DOI, PMCID, Publication
   types, Abstract (the design's contract), then Retracted, Retraction notices, Language, MeSH
-  terms, Keywords, Topics, URL. Lists inside a cell are joined with "; ".
+  terms, Keywords, Topics, URL, and the evidence annotations: Design, Route, Drug, Condition,
+  Participants, Phase, Control, Registry. Lists inside a cell are joined with "; ".
 - UTF-8 with a byte-order mark, so Excel opens accented names correctly instead of guessing
   a legacy code page; RFC 4180 quoting with CRLF row ends; newlines inside abstracts stay inside
   their quoted cell.
@@ -35,8 +36,23 @@ from search.export.base import (
 COLUMNS = ["PMID", "Title", "Authors", "Journal", "Year", "Volume", "Issue", "Pages", "DOI",
            "PMCID", "Publication types", "Abstract"]
 EXTRA_COLUMNS = ["Retracted", "Retraction notices", "Language", "MeSH terms", "Keywords",
-                 "Topics", "URL"]
+                 "Topics", "URL",
+                 # the evidence annotations (index/annotations), one column per task
+                 "Design", "Route", "Drug", "Condition", "Participants", "Phase", "Control",
+                 "Registry"]
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _evidence_cells(article: Article) -> list[str | int | None]:
+    """Design ... Registry: labels joined with "; ", participants as written (a number,
+    not-applicable, or empty when unknown); all empty for a record never annotated."""
+    ann = article.annotations or {}
+    cells: list[str | int | None] = []
+    for key in ("design", "route", "drug", "condition", "participants", "phase", "control",
+                "registry"):
+        value = ann.get(key)
+        cells.append("; ".join(map(str, value)) if isinstance(value, list) else value)
+    return cells
 
 
 def neutralise(value: str) -> str:
@@ -79,5 +95,6 @@ class CsvExporter(Exporter):
             "; ".join(article.keywords),
             "; ".join(sorted(article.topics)),
             article.pubmed_url,
+            *_evidence_cells(article),
         ]
         self._writer.writerow(["" if v is None else neutralise(str(v)) for v in row])

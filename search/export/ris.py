@@ -13,7 +13,8 @@ Tag choices (checked against Zotero's RIS.js field map):
   ``DB`` PubMed ("Archive") - Zotero ignores ``ID`` entirely. ``C2`` carries the PMCID, where
   EndNote's PubMed filter puts it (Zotero has no PMCID field for RIS journal articles and drops
   it). ``UR`` is the PubMed page.
-- ``KW`` one per line: MeSH descriptors then author keywords.
+- ``KW`` one per line: MeSH descriptors then author keywords, then the evidence annotations
+  ("design: rct", "drug: esketamine", "participants: 120").
 - A group author's commas are written as U+201A (looks like a comma), the one form that both
   Zotero and citation-js import as a single creator (see ``ris_name``).
 - A retracted record keeps its title as published (so duplicate detection and Zotero's own
@@ -36,6 +37,7 @@ from search.export.base import (
     Exporter,
     book_url,
     cited_title,
+    evidence_terms,
     expand_pages,
     given_name,
     journal_title,
@@ -149,5 +151,7 @@ class RisExporter(Exporter):
         t("DP", "NLM")
         t("N1", retraction_note(article))
         for term in subject_terms(article):
+            t("KW", term)
+        for term in evidence_terms(article):  # evidence annotations, "design: rct"
             t("KW", term)
         self.out.write(f"ER  - {self.newline}{self.newline}")

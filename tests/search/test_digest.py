@@ -117,3 +117,29 @@ def test_a_first_harvest_is_summarised_not_listed(tmp_path: Path) -> None:
 
 def test_a_nightly_run_is_not_a_first_harvest(populated: Settings) -> None:
     assert not collect_digest(populated, START).first
+
+
+def test_each_list_says_what_is_new_by_design(tmp_path: Path) -> None:
+    from search.digest import evidence_counts, render_digest
+    from tests.search.evidence_records import ann
+
+    def rec(pmid: str, design: list[str], drug: list[str]) -> Article:
+        return Article(pmid=pmid, title=f"T{pmid}",
+                       annotations=ann(design, ["unknown"], drug, ["depression"], None,
+                                       ["unknown"]))
+
+    arts = [rec("1", ["rct"], ["esketamine"]), rec("2", ["rct"], ["esketamine"]),
+            rec("3", ["systematic-review"], ["ketamine", "esketamine"]),
+            rec("4", ["other"], ["ketamine"]), Article(pmid="5", title="never annotated"),
+            rec("6", ["cohort"], ["unknown"])]
+    assert evidence_counts(arts) == (
+        "By design: 2 new RCTs of esketamine; 1 new cohort study; 1 new systematic review of "
+        "ketamine and esketamine; 2 other new records.")
+    assert evidence_counts([]) is None
+    s = _settings(tmp_path)
+    with RecordStore(s.store_path, clock=_pinned) as store:
+        _add(store, "100", "depression", BEFORE)
+        store.upsert(arts[:2], topic="depression")
+        store.set_meta("last_harvest_started", START)
+    text = render_digest(s, collect_digest(s, START), "2026-11-27")
+    assert "By design: 2 new RCTs of esketamine." in text
