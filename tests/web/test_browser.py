@@ -288,3 +288,73 @@ def test_record_page_numbers_affiliations_and_uses_the_width(server: str, page) 
     assert article["width"] + similar["width"] > 1000
     _shot(pg, "record-wide")
     assert not pg.page_errors
+
+
+# -- evidence annotations (issue 16): facets, badges, the record's section, the map ---------------
+
+@pytest.fixture(scope="module")
+def evidence_server(evidence_settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`ketlit serve` over tests/search/evidence_records.py (annotations given, not computed)."""
+    import signal
+    import subprocess
+
+    from tests.helpers import REPO, ketlit_executable, write_config
+
+    topics = {name: {"query": f"{name}[tiab]", "label": name} for name in ("depression", "ptsd")}
+    config = write_config(tmp_path_factory.mktemp("evidence-serve"),
+                          data_dir=str(evidence_settings.data_dir), topics=topics)
+    env = {k: v for k, v in os.environ.items() if k != "KETLIT_DEBUG"}
+    proc = subprocess.Popen([*ketlit_executable(), "--config", str(config), "serve", "--port",
+                             "0"], stderr=subprocess.PIPE, text=True, cwd=str(REPO), env=env)
+    assert proc.stderr is not None
+    line = proc.stderr.readline()
+    m = re.search(r"(http://127\.0\.0\.1:\d+)/", line)
+    if not m:
+        proc.kill()
+        pytest.fail(f"ketlit serve did not start: {line}{proc.stderr.read()}")
+    try:
+        yield m.group(1)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.mark.slow
+def test_evidence_facets_badges_record_and_map(evidence_server: str, page) -> None:
+    page.goto(f"{evidence_server}/?q=ketamine")
+    assert _count(page) == 6
+    # tick a design facet and apply: the results, the URL and the badges follow
+    page.get_by_label(re.compile(r"^rct \(3\)")).check()
+    page.locator("#apply-filters").click()
+    page.wait_for_url(re.compile(r"design=rct"))
+    assert _count(page) == 3
+    badges = page.locator(".hit-evidence .badge-design")
+    assert badges.count() == 3 and set(badges.all_inner_texts()) == {"rct"}
+    assert page.locator(".hit-evidence", has_text="n = 224").count() == 1
+    # at least 50 participants
+    page.fill("#min-participants", "50")
+    page.locator("#apply-filters").click()
+    page.wait_for_url(re.compile(r"min_participants=50"))
+    assert _count(page) == 2
+    _shot(page, "evidence-search")
+    # the record page's Evidence section
+    page.locator(".hit-title a", has_text="Intranasal esketamine").click()
+    section = page.locator("#evidence")
+    assert "treatment-resistant-depression" in section.inner_text()
+    assert "NCT01234567" in section.inner_text()
+    # the evidence map: a cell opens the search it stands for, with the same count
+    page.goto(f"{evidence_server}/evidence")
+    assert page.locator("nav a", has_text="Evidence map").get_attribute("aria-current") == "page"
+    cell = page.locator('#map-condition-drug a[data-row="depression"][data-col="esketamine"]')
+    assert cell.inner_text() == "3"
+    _shot(page, "evidence-map")
+    cell.click()
+    page.wait_for_url(re.compile(r"condition=depression"))
+    assert _count(page) == 3
+    assert page.locator('input[type=checkbox][name="drug"][value="esketamine"]').is_checked()
+    assert page.locator('input[type=checkbox][name="condition"][value="depression"]').is_checked()
+    assert not page.page_errors

@@ -109,3 +109,9 @@ def test_evidence_map_crosses_facets_and_links_each_cell_to_its_search(
 
 def test_navigation_links_the_evidence_map(client: TestClient) -> None:
     assert '<a href="/evidence"' in client.get("/").text
+
+
+def test_clear_filters_clears_the_evidence_filters_too(client: TestClient) -> None:
+    page = client.get("/", params={"q": "ketamine", "design": "rct", "min_participants": 5}).text
+    link = re.search(r'<a href="/\?([^"]*)">Clear filters</a>', page)
+    assert link is not None and html.unescape(link.group(1)) == "q=ketamine"
