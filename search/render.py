@@ -12,6 +12,7 @@ import shutil
 import textwrap
 
 from index.article import Article
+from index.evidence import EVIDENCE_FACET_NAMES, evidence_summary
 from search.searcher import Hit, SearchResponse
 
 _BOLD, _DIM, _YELLOW, _RED, _RESET = "\x1b[1m", "\x1b[2m", "\x1b[33m", "\x1b[31m", "\x1b[0m"
@@ -122,6 +123,8 @@ def render_search_text(resp: SearchResponse, color: bool = False) -> str:
         _facet_line("topic", resp.facets.get("topic", {})),
         _facet_line("year", resp.facets.get("year", {})),
         _facet_line("type", resp.facets.get("publication_type", {})),
+        # evidence annotations (index.evidence): design, route, drug, condition, phase, bands
+        *(_facet_line(name, resp.facets.get(name, {})) for name in EVIDENCE_FACET_NAMES),
     ) if ln]
     n_retracted = resp.facets.get("retracted", {}).get("true", 0)
     if n_retracted:
@@ -169,6 +172,8 @@ def render_article_text(article: Article) -> str:
         if values:
             out.extend(textwrap.wrap(f"{label}: " + "; ".join(values), width,
                                      subsequent_indent="  "))
+    for label, text in evidence_summary(a.annotations):
+        out.extend(textwrap.wrap(f"{label}: {text}", width, subsequent_indent="  "))
     out.append(a.pubmed_url)
     if a.abstract:
         out.append("")
