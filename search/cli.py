@@ -29,6 +29,7 @@ from index.errors import (
     environment_error,
 )
 from index.settings import Settings, load_settings
+from search.export import format_names as export_format_names
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -363,8 +364,8 @@ def new(ctx: click.Context, since: str | None, topic: str | None, as_json: bool,
 @click.option("--pmids", "pmids_file", type=click.Path(path_type=Path),
               help="A file of PMIDs, one per line (or separated by spaces or commas).")
 @_filter_options
-@click.option("--format", "fmt", required=True,
-              type=click.Choice(["ris", "bibtex", "medline", "csl-json", "csv", "text"]))
+@click.option("--format", "fmt", required=True, type=click.Choice(export_format_names()),
+              help="Citation format.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to FILE (default stdout).")
 @click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance")
 @_quiet_option

@@ -12,7 +12,8 @@ import shutil
 import textwrap
 
 from index.article import Article
-from index.evidence import EVIDENCE_FACET_NAMES, evidence_summary
+from index.evidence import evidence_summary
+from index.registry import FACETS
 from search.searcher import Hit, SearchResponse
 
 _BOLD, _DIM, _YELLOW, _RED, _RESET = "\x1b[1m", "\x1b[2m", "\x1b[33m", "\x1b[31m", "\x1b[0m"
@@ -119,16 +120,15 @@ def render_search_text(resp: SearchResponse, color: bool = False) -> str:
     for i, hit in enumerate(resp.hits, first):
         lines.append("")
         lines.extend(_hit_lines(i, hit, color, width))
-    facet_lines = [ln for ln in (
-        _facet_line("topic", resp.facets.get("topic", {})),
-        _facet_line("year", resp.facets.get("year", {})),
-        _facet_line("type", resp.facets.get("publication_type", {})),
-        # evidence annotations (index.evidence): design, route, drug, condition, phase, bands
-        *(_facet_line(name, resp.facets.get(name, {})) for name in EVIDENCE_FACET_NAMES),
-    ) if ln]
-    n_retracted = resp.facets.get("retracted", {}).get("true", 0)
-    if n_retracted:
-        facet_lines.append(f"  retracted: {n_retracted} of {resp.total}")
+    facet_lines: list[str] = []
+    for group in FACETS:  # the registry's groups and labels, as the page and the API show them
+        counts = resp.facets.get(group.key, {})
+        if group.key == "retracted":
+            n_retracted = counts.get("true", 0)
+            if n_retracted:
+                facet_lines.append(f"  {group.label}: {n_retracted} of {resp.total}")
+        elif (line := _facet_line(group.label, counts)) is not None:
+            facet_lines.append(line)
     if facet_lines:
         lines.append("")
         lines.append("facets (all results):")

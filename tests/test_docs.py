@@ -34,3 +34,37 @@ def test_readme_opens_with_the_two_commands() -> None:
     assert "pytest" in test
     ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
     assert test in ci, ".ci/run must run exactly the README's test command"
+
+
+# -- the registries (index/registry.py, search.export.EXPORT_FORMATS) are what the README lists --
+
+
+def _exports_table() -> set[str]:
+    section = README.split("## Exports", 1)[1].split("\n## ", 1)[0]
+    return set(re.findall(r"^\| `([a-z0-9-]+)` \|", section, flags=re.M))
+
+
+def test_every_export_format_documented() -> None:
+    from search.export import format_names
+
+    assert _exports_table() == set(format_names()), \
+        "README's Exports table and search.export.EXPORT_FORMATS list different formats"
+    synopsis = re.search(r"--format ([a-z|\\-]+)", README.split("`ketlit export", 1)[1])
+    assert synopsis is not None
+    assert set(synopsis.group(1).replace("\\", "").split("|")) == set(format_names())
+
+
+def test_every_field_tag_documented() -> None:
+    from index.registry import FIELD_TAGS
+
+    section = README.split("## Query language", 1)[1].split("\n## ", 1)[0]
+    missing = [t.tag for t in FIELD_TAGS if f"[{t.tag}]" not in section]
+    assert not missing, f"field tags not in README's Query language section: {missing}"
+
+
+def test_every_facet_documented() -> None:
+    from index.registry import FACETS
+
+    text = " ".join(README.lower().split())
+    missing = [f.label for f in FACETS if f.label.lower() not in text]
+    assert not missing, f"facets not named in README.md: {missing}"

@@ -27,21 +27,35 @@ from search.export.medline import MedlineExporter
 from search.export.ris import RisExporter
 from search.export.text import TextExporter
 
+# The registry of export formats: the CLI, the API, the page and the docs test read this one dict
+# (add a format here and in README.md's Exports table, nowhere else). Labels are short: they are
+# the page's export menu, which must fit a phone's width.
 EXPORT_FORMATS: dict[str, ExportFormat] = {
     f.name: f for f in (
         ExportFormat("ris", "application/x-research-info-systems", "ris", RisExporter,
-                     "RIS (Zotero, EndNote, Mendeley, Rayyan)"),
+                     "RIS (Zotero, EndNote, Mendeley)"),
         ExportFormat("bibtex", "application/x-bibtex", "bib", BibtexExporter,
-                     "BibTeX (LaTeX, JabRef)"),
+                     "BibTeX"),
         ExportFormat("medline", "application/x-medline", "nbib", MedlineExporter,
-                     "MEDLINE / .nbib (as PubMed exports)"),
+                     "MEDLINE (.nbib)"),
         ExportFormat("csl-json", "application/vnd.citationstyles.csl+json", "json",
-                     CslJsonExporter, "CSL-JSON (pandoc, citeproc)"),
-        ExportFormat("csv", "text/csv", "csv", CsvExporter, "CSV with abstracts (spreadsheets)"),
+                     CslJsonExporter, "CSL-JSON"),
+        ExportFormat("csv", "text/csv", "csv", CsvExporter, "CSV (spreadsheet)"),
         ExportFormat("text", "text/plain", "txt", TextExporter,
-                     "Reference list (Vancouver / NLM)"),
+                     "Text (Vancouver)"),
     )
 }
+
+
+def format_names() -> tuple[str, ...]:
+    """Every export format's name, in the registry's order (the CLI's --format choices, the
+    API's ``format`` values, the page's menu)."""
+    return tuple(EXPORT_FORMATS)
+
+
+def format_labels() -> dict[str, str]:
+    """{name: label}: the one label each format shows, on the page and in the API's docs."""
+    return {name: f.label or name for name, f in EXPORT_FORMATS.items()}
 
 
 def get_format(fmt: str) -> ExportFormat:
@@ -79,5 +93,5 @@ def export_selection(settings: Any, *, fmt: str, query: str | None = None,
                    sort=sort, output=output, progress=progress)
 
 
-__all__ = ["EXPORT_FORMATS", "ExportFormat", "Exporter", "export_selection", "get_exporter",
-           "get_format", "write_export"]
+__all__ = ["EXPORT_FORMATS", "ExportFormat", "Exporter", "export_selection", "format_labels",
+           "format_names", "get_exporter", "get_format", "write_export"]

@@ -14,7 +14,9 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import StreamingResponse
 
 from index.errors import UsageError
+from index.registry import tags_line
 from index.settings import Settings
+from search.export import format_labels, format_names
 from search.web import exporting
 from search.web.models import (
     ArticleRecord,
@@ -33,7 +35,8 @@ from search.web.params import (
     parse_pmids,
 )
 
-ExportFormat = Literal["ris", "bibtex", "medline", "csl-json", "csv", "text"]
+# The export formats' registry (search.export.EXPORT_FORMATS) gives the allowed values.
+ExportFormat = Literal[format_names()]  # type: ignore[valid-type]
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorBody, "description": "Malformed query or parameters"},
@@ -50,7 +53,7 @@ PmidPath = Annotated[str, Path(pattern=r"^[0-9]{1,10}$", description="A PubMed I
 
 # Filters shared by search and export, named as in the page URL (and like the CLI options).
 Q = Annotated[str, Query(max_length=MAX_QUERY_LENGTH, description="Query: Whoosh syntax plus PubMed field "
-                         "tags ([tiab], [ti], [ab], [au], [mh], [pt], [dp], [ta], [la]).")]
+                         f"tags ({tags_line()}).")]
 Topic = Annotated[list[str], Query(description="Only records of this topic (repeatable).")]
 YearFrom = Annotated[int | None, Query(alias="from", ge=YEAR_MIN, le=YEAR_MAX,
                                        description="Published in or after this year.")]
@@ -168,7 +171,8 @@ def api_stats(request: Request) -> Any:
                        **_ERRORS, **_NOT_FOUND},
             summary="Export a selection (pmids) or a whole search (q + filters)")
 def api_export(request: Request,
-               format: Annotated[ExportFormat, Query(description="Citation format")],  # noqa: A002
+               format: Annotated[ExportFormat, Query(description="Citation format: " + "; ".join(
+                   f"{k}: {v}" for k, v in format_labels().items()))],  # noqa: A002
                pmids: Annotated[list[str], Query(
                    description="PMIDs to export, comma-separated or repeated; when given, "
                                "q and the filters are ignored")] = [],  # noqa: B006

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from index.registry import FACETS
 
 
 class ErrorBody(BaseModel):
@@ -38,27 +40,19 @@ class SearchResult(BaseModel):
                     "control, registry), computed from the record when it was stored.")
 
 
-class Facets(BaseModel):
-    # extra="allow": the searcher may add further facet groups (e.g. language); each is a map of
-    # value -> count like the three named here.
+class _FacetsBase(BaseModel):
+    # extra="allow": a backend may add further facet groups; each is a map of value -> count
+    # like the registry's.
     model_config = ConfigDict(extra="allow")
 
-    topic: dict[str, int] = Field(default_factory=dict)
-    year: dict[str, int] = Field(default_factory=dict)
-    publication_type: dict[str, int] = Field(default_factory=dict)
-    retracted: dict[str, int] = Field(
-        default_factory=dict,
-        description='How many results are retracted: {"true": n, "false": m}.')
-    # Evidence annotations (index.evidence): label -> count; participants in sample-size bands.
-    design: dict[str, int] = Field(default_factory=dict, description="Study design: rct, cohort, ...")
-    route: dict[str, int] = Field(default_factory=dict, description="Route: intranasal, oral, ...")
-    drug: dict[str, int] = Field(default_factory=dict, description="Drug: esketamine, ketamine, ...")
-    condition: dict[str, int] = Field(default_factory=dict, description="Condition: ptsd, ...")
-    phase: dict[str, int] = Field(default_factory=dict, description="Trial phase: phase-3, ...")
-    participants: dict[str, int] = Field(
-        default_factory=dict,
-        description="People studied, in bands: <20, 20-49, 50-99, 100-499, 500+, unknown, "
-                    "not-applicable.")
+
+# One field per facet group of the registry (index/registry.py), with its label and description,
+# so /openapi.json lists exactly the groups the searcher answers.
+Facets = create_model(  # type: ignore[call-overload]
+    "Facets", __base__=_FacetsBase,
+    **{f.key: (dict[str, int], Field(default_factory=dict, title=f.label,
+                                     description=f.description or None))
+       for f in FACETS})
 
 
 class SearchAnswer(BaseModel):

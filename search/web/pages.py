@@ -23,8 +23,10 @@ from starlette.routing import NoMatchFound
 from index.article import Article
 from index.errors import IndexMissingError, KetlitError, NotFoundError
 from index.evidence import evidence_summary
+from index.registry import FIELD_TAGS, facet_labels
 from index.settings import Settings
 from index.store import RecordStore
+from search.export import format_labels
 from search.web.charts import year_chart
 from search.web.params import PAGE_SIZES, parse_pmids, parse_state
 
@@ -32,9 +34,8 @@ router = APIRouter(include_in_schema=False)
 
 _MARK = re.compile(r"(</?mark>)")
 _PMID = re.compile(r"^[0-9]{1,10}$")
-EXPORT_LABELS = {"ris": "RIS (Zotero, EndNote, Mendeley)", "bibtex": "BibTeX",
-                 "medline": "MEDLINE (.nbib)", "csl-json": "CSL-JSON", "csv": "CSV (spreadsheet)",
-                 "text": "Text (Vancouver)"}
+# The export menu: the formats' registry (search.export.EXPORT_FORMATS), its names and labels.
+EXPORT_LABELS = format_labels()
 
 
 @functools.cache
@@ -42,7 +43,8 @@ def _templates() -> Jinja2Templates:
     from search.web.app import WEB_DIR
 
     t = Jinja2Templates(directory=str(WEB_DIR / "templates"))
-    t.env.globals.update(export_labels=EXPORT_LABELS, page_sizes=PAGE_SIZES)
+    t.env.globals.update(export_labels=EXPORT_LABELS, page_sizes=PAGE_SIZES,
+                         facet_labels=facet_labels(), field_tags=FIELD_TAGS)
     # Evidence annotations (search/web/evidence.py): facet lists, result badges, map links.
     from search.web.evidence import cell_query, evidence_badges, evidence_facet_lists
 

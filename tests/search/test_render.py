@@ -28,7 +28,8 @@ def test_search_text_lists_hits_counts_and_facets() -> None:
     assert "Smith J, Doe A, Roe B, et al. - J Psych" in out
     assert "PMID 123  doi:10.1/x  [Review; depression]" in out
     assert "low-dose ketamine & placebo" in out  # marks removed, entities decoded
-    assert "topic: depression (40), ptsd (1)" in out and "year: 2020 (41)" in out
+    # labelled as the facet registry (index/registry.py) labels them on the page and in the API
+    assert "Topic: depression (40), ptsd (1)" in out and "Publication year: 2020 (41)" in out
     assert "\x1b[" not in out
 
 
