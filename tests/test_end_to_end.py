@@ -7,9 +7,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 import rispy
 
 from tests.helpers import run_ketlit, write_config
+
+# Starts processes, servers or harvests (the quick loop deselects it: -m "not slow").
+pytestmark = pytest.mark.slow
 
 # Queries the loopback server evaluates like PubMed would (words over title, abstract, MeSH).
 TOPICS = {

@@ -30,7 +30,7 @@ from index.store import RecordStore
 from tests.eutils_server import EutilsServer, RecordDB
 from tests.helpers import REPO, ketlit_executable, run_ketlit, write_config
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
 
 TOPICS = {"cancer": {"query": "cancer", "label": "Cancer"}, "brain": {"query": "brain"}}
 LOG_LINE = re.compile(

@@ -17,6 +17,9 @@ import requests
 from index.settings import Settings
 from tests.helpers import run_ketlit, write_config
 
+# Starts processes, servers or harvests (the quick loop deselects it: -m "not slow").
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def readonly_config(indexed_settings: Settings,

@@ -7,6 +7,11 @@ import os
 import urllib.request
 from pathlib import Path
 
+import pytest
+
+# Starts processes, servers or harvests (the quick loop deselects it: -m "not slow").
+pytestmark = pytest.mark.slow
+
 
 def test_cluster_json_names_live_nodes_and_zookeeper(solr_cluster: dict) -> None:
     assert set(solr_cluster) == {"solr_urls", "zk_host", "pids"}

@@ -27,6 +27,9 @@ from index.store import RecordStore
 from tests.harvester.test_harvest import TOPICS, fast_pubmed, index_pmids, store_json
 from tests.helpers import REPO, ketlit_executable, run_ketlit, write_config
 
+# Starts processes, servers or harvests (the quick loop deselects it: -m "not slow").
+pytestmark = pytest.mark.slow
+
 # Small batches and a small cap: many windows, batches and checkpoints for a kill to land between.
 CRASH_PUBMED = {"batch_size": 20, "max_results_per_query": 30}
 

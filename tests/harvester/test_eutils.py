@@ -99,6 +99,7 @@ def test_efetch_request_get_post_and_history():
 
 # -- conversations with the loopback server -----------------------------------------------------
 
+@pytest.mark.slow
 def test_esearch_and_history_efetch(eutils_server):
     c = client_for(eutils_server)
     res = c.esearch("cancer", retmax=20)
@@ -112,11 +113,13 @@ def test_esearch_and_history_efetch(eutils_server):
     assert c.requests_made == 2
 
 
+@pytest.mark.slow
 def test_zero_hits_is_an_answer_not_an_error(eutils_server):
     res = client_for(eutils_server).esearch("abcXYZnothing", retmax=100)
     assert res.count == 0 and res.ids == []
 
 
+@pytest.mark.slow
 def test_date_window_search(eutils_server):
     res = client_for(eutils_server).esearch("cancer", datetype="crdt", mindate=date(2015, 1, 1),
                                             maxdate=date(2016, 12, 31), retmax=500)
@@ -125,6 +128,7 @@ def test_date_window_search(eutils_server):
     assert res.ids
 
 
+@pytest.mark.slow
 def test_tool_email_and_api_key_are_sent(eutils_server):
     c = client_for(eutils_server, api_key="SECRETKEY", tool="ketlit-test")
     c.esearch("cancer")
@@ -137,6 +141,7 @@ def test_tool_email_and_api_key_are_sent(eutils_server):
         assert r.params["db"] == "pubmed"
 
 
+@pytest.mark.slow
 def test_post_for_more_than_200_ids(make_eutils_server):
     server = make_eutils_server()
     server.db.replicate(600)
@@ -149,6 +154,7 @@ def test_post_for_more_than_200_ids(make_eutils_server):
     assert (server.requests[-1].method, server.requests[-1].n_ids) == ("GET", 200)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", FAULT_KINDS)
 def test_each_fault_kind_is_retried_and_the_answer_is_right(make_eutils_server, kind):
     server = make_eutils_server(hold_s=1.2)
@@ -170,6 +176,7 @@ def test_each_fault_kind_is_retried_and_the_answer_is_right(make_eutils_server, 
         assert server.fault_counts[kind] == 4
 
 
+@pytest.mark.slow
 def test_a_parse_error_inside_the_loop_is_retried(eutils_server):
     calls = []
 
@@ -184,6 +191,7 @@ def test_a_parse_error_inside_the_loop_is_retried(eutils_server):
     assert len(eutils_server.requests) == 2
 
 
+@pytest.mark.slow
 def test_exhausted_retries_raise_one_clear_line(eutils_server):
     c = client_for(eutils_server, max_retries=2)
     eutils_server.fail_next(3, "http5xx")
@@ -198,6 +206,7 @@ def test_exhausted_retries_raise_one_clear_line(eutils_server):
     assert len(eutils_server.requests) == 3
 
 
+@pytest.mark.slow
 def test_error_bodies_exhausted_name_the_error(eutils_server):
     c = client_for(eutils_server, max_retries=1)
     eutils_server.fail_next(2, "error200")
@@ -206,6 +215,7 @@ def test_error_bodies_exhausted_name_the_error(eutils_server):
         c.esearch("cancer")
 
 
+@pytest.mark.slow
 def test_404_fails_at_once(eutils_server):
     wrong = eutils_server.base_url.replace("/entrez/eutils/", "/eutils/")
     c = EutilsClient(PubMedSettings(base_url=wrong, **FAST), RateLimiter(1000))
@@ -215,6 +225,7 @@ def test_404_fails_at_once(eutils_server):
     assert len(eutils_server.requests) == 1 and time.monotonic() - t0 < 1
 
 
+@pytest.mark.slow
 def test_cap_error_fails_at_once_and_says_to_split(make_eutils_server):
     server = make_eutils_server(cap=50)
     c = client_for(server)
@@ -224,6 +235,7 @@ def test_cap_error_fails_at_once_and_says_to_split(make_eutils_server):
     assert len(server.requests) == 2
 
 
+@pytest.mark.slow
 def test_short_batches_are_asked_again_and_removed_ids_reported(eutils_server):
     c = client_for(eutils_server, batch_size=10)
     ids = some_ids(eutils_server, 25)
@@ -239,6 +251,7 @@ def test_short_batches_are_asked_again_and_removed_ids_reported(eutils_server):
     assert eutils_server.fault_counts["short"] == 1
 
 
+@pytest.mark.slow
 def test_fault_rate_twenty_percent_gives_exactly_the_clean_answer(make_eutils_server):
     server = make_eutils_server(fault_rate=0.2, seed=11, hold_s=1.0)
     c = client_for(server, batch_size=40, timeout_s=0.4, max_retries=8)
@@ -262,6 +275,7 @@ def test_connection_refused_ends_in_a_clear_harvest_error():
     assert c.requests_made == 3
 
 
+@pytest.mark.slow
 def test_timeouts_exhausted_say_so(make_eutils_server):
     server = make_eutils_server(hold_s=1.0)
     c = client_for(server, timeout_s=0.3, max_retries=1)
@@ -271,6 +285,7 @@ def test_timeouts_exhausted_say_so(make_eutils_server):
         c.efetch(ids=["9997"], parse=parse_articles)
 
 
+@pytest.mark.slow
 def test_stop_interrupts_a_backoff_within_a_second(eutils_server):
     stop = threading.Event()
     c = EutilsClient(settings_for(eutils_server, backoff_base_s=30, backoff_max_s=60),
@@ -286,6 +301,7 @@ def test_stop_interrupts_a_backoff_within_a_second(eutils_server):
 
 # -- politeness ------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_never_more_than_three_requests_in_any_second(make_eutils_server):
     server = make_eutils_server(enforce_rate=True)
     limiter = RateLimiter(3)
@@ -308,6 +324,7 @@ def test_never_more_than_three_requests_in_any_second(make_eutils_server):
     assert time.monotonic() - t0 >= 7 * 0.37 - 0.05
 
 
+@pytest.mark.slow
 def test_ten_per_second_with_an_api_key(make_eutils_server):
     server = make_eutils_server(enforce_rate=True)
     pm = settings_for(server, api_key="KEY")
@@ -338,6 +355,7 @@ def test_live_ncbi():
     assert sorted(a.pmid for a in fetched.articles) == sorted(res.ids[:5])
 
 
+@pytest.mark.slow
 def test_stop_abandons_a_request_the_server_sits_on(make_eutils_server):
     server = make_eutils_server(hold_s=5)
     stop = threading.Event()
@@ -368,6 +386,7 @@ class _Notes:
         self.notes.append(message)
 
 
+@pytest.mark.slow
 def test_retry_waits_explain_themselves(make_eutils_server):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

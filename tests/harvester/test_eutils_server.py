@@ -179,6 +179,7 @@ def test_date_ranges_in_the_term(db):
 
 # -- esearch ---------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_esearch_answer_is_shaped_like_the_real_one(eutils_server):
     r = esearch(eutils_server, term="cancer", usehistory="y", retmax=5)
     assert r.status_code == 200
@@ -200,6 +201,7 @@ def test_esearch_answer_is_shaped_like_the_real_one(eutils_server):
     assert ids == eutils_server.db.pmids_matching("cancer")[:5]
 
 
+@pytest.mark.slow
 def test_zero_hits_look_like_esearch8(eutils_server):
     r = esearch(eutils_server, term="abcXYZ")
     real = (REAL / "esearch8.xml").read_bytes()
@@ -209,6 +211,7 @@ def test_zero_hits_look_like_esearch8(eutils_server):
         re.sub(rb"<QueryTranslation>.*</QueryTranslation>", b"", tail(real))
 
 
+@pytest.mark.slow
 def test_esearch_paging_dates_post_and_json(eutils_server):
     full = eutils_server.db.pmids_matching("cancer")
     r = esearch(eutils_server, term="cancer", retstart=10, retmax=7)
@@ -225,6 +228,7 @@ def test_esearch_paging_dates_post_and_json(eutils_server):
     assert doc["count"] == str(len(full)) and doc["idlist"] == full[:3]
 
 
+@pytest.mark.slow
 def test_the_cap(make_eutils_server):
     server = make_eutils_server(cap=50)
     full = server.db.pmids_matching("cancer")
@@ -255,6 +259,7 @@ def test_the_cap(make_eutils_server):
 
 # -- efetch ----------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_efetch_by_ids_get_and_post_in_the_order_asked(eutils_server):
     asked = ["9997", "1", "29963580", "12091962", "20821847"]
     for method in ("GET", "POST"):
@@ -268,6 +273,7 @@ def test_efetch_by_ids_get_and_post_in_the_order_asked(eutils_server):
     assert eutils_server.requests[1].n_ids == 5
 
 
+@pytest.mark.slow
 def test_efetch_serves_the_original_record_bytes(eutils_server):
     r = efetch(eutils_server, id="28775130")
     served = r.content.split(b"<PubmedArticleSet>\n")[1].split(b"\n</PubmedArticleSet>")[0]
@@ -277,6 +283,7 @@ def test_efetch_serves_the_original_record_bytes(eutils_server):
     assert etree.tostring(a, method="c14n") == etree.tostring(b, method="c14n")
 
 
+@pytest.mark.slow
 def test_efetch_from_history_and_unknown_webenv(eutils_server):
     r = esearch(eutils_server, term="cancer", usehistory="y", retmax=0)
     root = etree.fromstring(r.content)
@@ -293,6 +300,7 @@ def test_efetch_from_history_and_unknown_webenv(eutils_server):
     assert etree.fromstring(bad.content).findtext("ERROR") == "Unable to obtain query #1"
 
 
+@pytest.mark.slow
 def test_removed_record_is_silently_omitted(eutils_server):
     eutils_server.db.remove("9997")
     r = efetch(eutils_server, id="9997,12091962")
@@ -300,6 +308,7 @@ def test_removed_record_is_silently_omitted(eutils_server):
     assert "9997" not in ids_of(esearch(eutils_server, term="9997[xx] OR the", retmax=500).content)
 
 
+@pytest.mark.slow
 def test_bad_parameters_get_ncbis_error_bodies(eutils_server):
     r = esearch(eutils_server, term="  ")
     assert r.status_code == 400
@@ -310,6 +319,7 @@ def test_bad_parameters_get_ncbis_error_bodies(eutils_server):
     assert etree.fromstring(r.content).findtext("ERROR") == "Empty id list - nothing todo"
 
 
+@pytest.mark.slow
 def test_wrong_path_is_404_html(eutils_server):
     r = requests.get(eutils_server.base_url.replace("/entrez/eutils/", "/nope/") + "efetch.fcgi",
                      timeout=10)
@@ -318,6 +328,7 @@ def test_wrong_path_is_404_html(eutils_server):
 
 # -- faults ----------------------------------------------------------------------------------
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", FAULT_KINDS)
 def test_each_fault_kind_does_what_it_says(make_eutils_server, kind):
     server = make_eutils_server(hold_s=1.5)
@@ -358,6 +369,7 @@ def test_each_fault_kind_does_what_it_says(make_eutils_server, kind):
     assert len(pmids_of(r.content)) == 4
 
 
+@pytest.mark.slow
 def test_random_faults_are_seeded_and_counted(make_eutils_server):
     def run(seed):
         server = make_eutils_server(fault_rate=0.5, faults=["http5xx", "error200", "short"],
@@ -378,6 +390,7 @@ def test_random_faults_are_seeded_and_counted(make_eutils_server):
 
 # -- politeness ------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_request_log_and_rate_enforcement(make_eutils_server):
     server = make_eutils_server(enforce_rate=True)
     codes = [esearch(server, term="cancer", tool="t", email="e@x").status_code for _ in range(6)]
@@ -393,6 +406,7 @@ def test_request_log_and_rate_enforcement(make_eutils_server):
     assert esearch(server, term="cancer", api_key="k").headers["X-RateLimit-Limit"] == "10"
 
 
+@pytest.mark.slow
 def test_standalone_server_prints_its_url_and_stops_on_sigterm():
     proc = subprocess.Popen([sys.executable, "-m", "tests.eutils_server", "--port", "0",
                              "--cap", "100", "--replicate", "1000"], cwd=str(REPO),

@@ -17,6 +17,9 @@ from index.settings import Settings, load_settings
 from index.store import RecordStore
 from tests.helpers import run_ketlit, write_config
 
+# Starts processes, servers or harvests (the quick loop deselects it: -m "not slow").
+pytestmark = pytest.mark.slow
+
 # Two overlapping topics over the loopback server's real records (109 and 105 records, 40 in
 # both): the union is 174, and a cap of 30 forces the create-date walk to split windows.
 TOPICS = {"patients": "patients", "treatment": "treatment"}

@@ -37,6 +37,7 @@ def _settings(directory: Path) -> Settings:
     return load_settings(_config(directory))
 
 
+@pytest.mark.slow
 def test_ingest_xml_with_topic_through_the_cli(tmp_path: Path) -> None:
     cfg = _config(tmp_path)
     proc = run_ketlit(["ingest", str(XML), "--topic", "ptsd"], cfg)
@@ -100,6 +101,7 @@ def test_ingest_nbib(tmp_path: Path) -> None:
     assert sorted(index_pmids(settings)) == sorted(want)
 
 
+@pytest.mark.slow
 def test_corrupt_file_names_file_and_line_and_keeps_what_was_committed(tmp_path: Path) -> None:
     cfg = _config(tmp_path)
     data = XML_B.read_bytes()

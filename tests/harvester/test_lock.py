@@ -15,6 +15,9 @@ from harvester.lock import harvest_lock, lock_is_held
 from index.errors import LockedError
 from tests.helpers import REPO
 
+# Starts processes, servers or harvests (the quick loop deselects it: -m "not slow").
+pytestmark = pytest.mark.slow
+
 HOLDER = """
 import sys, time
 from harvester.lock import harvest_lock

@@ -18,6 +18,9 @@ from index.annotations import annotate
 from tests.eutils_server import EFETCH_HEAD, RecordDB
 from tests.helpers import REPO
 
+# Starts processes, servers or harvests (the quick loop deselects it: -m "not slow").
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def body() -> bytes:

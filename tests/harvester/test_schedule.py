@@ -69,6 +69,7 @@ def test_period_comes_from_the_trigger_and_its_time_zone(tmp_path: Path) -> None
     assert catch_up_reason(s, NOW) is not None
 
 
+@pytest.mark.slow
 def test_schedule_without_topics_is_an_error_that_says_what_to_do(tmp_path: Path) -> None:
     s = settings_from_mapping({}, tmp_path)
     with pytest.raises(KetlitError, match="add one under `topics:`"):

@@ -22,6 +22,7 @@ def _config(tmp_path: Path, settings: Settings) -> Path:
     return cfg
 
 
+@pytest.mark.slow
 def test_trec_run_via_the_cli(tmp_path: Path, indexed_settings: Settings) -> None:
     qfile = tmp_path / "q.tsv"
     qfile.write_text("# comment\nq1\tesketamine nasal spray\n\nq2\tketamine obsessions\n",
@@ -61,6 +62,7 @@ def test_bad_lines_are_named(tmp_path: Path, text: str, message: str) -> None:
         read_batch_file(qfile)
 
 
+@pytest.mark.slow
 def test_a_bad_query_fails_only_its_own_qid(tmp_path: Path, indexed_settings: Settings) -> None:
     qfile = tmp_path / "q.tsv"
     qfile.write_text("q1\tketamine\nq2\t(ketamine\nq3\tesketamine\n", encoding="utf-8")

@@ -17,6 +17,7 @@ def _one_clean_line(stderr: str) -> str:
     return lines[0]
 
 
+@pytest.mark.slow
 def test_broken_config_names_the_key(tmp_path: Path) -> None:
     cfg = write_config(tmp_path, pubmed={"batch_size": "lots"})
     proc = run_ketlit(["stats"], cfg)
@@ -24,6 +25,7 @@ def test_broken_config_names_the_key(tmp_path: Path) -> None:
     assert "pubmed.batch_size" in _one_clean_line(proc.stderr)
 
 
+@pytest.mark.slow
 def test_config_option_after_command_name(tmp_path: Path) -> None:
     cfg = write_config(tmp_path, colour="blue")
     proc = run_ketlit(["stats", "--config", str(cfg)])
@@ -31,12 +33,14 @@ def test_config_option_after_command_name(tmp_path: Path) -> None:
     assert "colour: unknown configuration key" in _one_clean_line(proc.stderr)
 
 
+@pytest.mark.slow
 def test_missing_config(tmp_path: Path) -> None:
     proc = run_ketlit(["stats"], tmp_path / "absent.yaml")
     assert proc.returncode != 0
     assert "not found" in _one_clean_line(proc.stderr)
 
 
+@pytest.mark.slow
 def test_bad_date_option(tmp_path: Path) -> None:
     cfg = write_config(tmp_path, topics={"t": {"query": "x"}})
     proc = run_ketlit(["harvest", "--since", "last tuesday"], cfg)
@@ -44,6 +48,7 @@ def test_bad_date_option(tmp_path: Path) -> None:
     assert "--since: expected a date as YYYY-MM-DD" in _one_clean_line(proc.stderr)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", [["harvest"], ["reindex"]])
 def test_a_damaged_store_stops_harvest_and_reindex_naming_the_file(tmp_path: Path,
                                                                     command: list[str]) -> None:
@@ -69,6 +74,7 @@ def test_a_damaged_store_stops_harvest_and_reindex_naming_the_file(tmp_path: Pat
     assert store_path.read_bytes() == before  # nothing written to it
 
 
+@pytest.mark.slow
 def test_a_malformed_alert_query_is_a_config_error_naming_the_alert(tmp_path: Path) -> None:
     from tests.helpers import run_ketlit, write_config
 

@@ -175,6 +175,7 @@ def _stored(cfg: Path) -> dict[str, Article]:
         return {a.pmid: a for a in store.iter_articles()}
 
 
+@pytest.mark.slow
 def test_cli_ris_export_of_everything_reads_back(index_config, tmp_path):
     out = tmp_path / "all.ris"
     proc = run_ketlit(["export", "--format", "ris", "-o", str(out)], index_config, check=True)
@@ -190,6 +191,7 @@ def test_cli_ris_export_of_everything_reads_back(index_config, tmp_path):
         assert r["title"] == title.removesuffix(".")
 
 
+@pytest.mark.slow
 def test_cli_query_export_matches_search(index_config):
     search = run_ketlit(["search", "zotero", "--json", "--limit", "100"], index_config,
                         check=True)
@@ -200,6 +202,7 @@ def test_cli_query_export_matches_search(index_config):
     assert [i["id"] for i in items] == expected
 
 
+@pytest.mark.slow
 def test_cli_topic_only_export(index_config):
     proc = run_ketlit(["export", "--topic", "ptsd", "--format", "text"], index_config, check=True)
     lines = proc.stdout.splitlines()
@@ -207,6 +210,7 @@ def test_cli_topic_only_export(index_config):
     assert "PMID: 20729678." in proc.stdout and "PMID: 20821847." in proc.stdout
 
 
+@pytest.mark.slow
 def test_cli_filter_only_export_is_the_query_less_search(index_config):
     # The searcher selects filter-only exports: same records, same order (newest first) as
     # `ketlit search` without a query; the publication type goes through the index's own
@@ -226,6 +230,7 @@ def test_cli_filter_only_export_is_the_query_less_search(index_config):
         [r["pmid"] for r in json.loads(oldest.stdout)["results"]] != expected
 
 
+@pytest.mark.slow
 def test_cli_pmids_file_keeps_order_and_applies_filters(index_config, tmp_path):
     ids = tmp_path / "ids.txt"
     ids.write_text("20821847\n# the Zotero paper\n20729678\n", encoding="utf-8")
@@ -239,6 +244,7 @@ def test_cli_pmids_file_keeps_order_and_applies_filters(index_config, tmp_path):
         ["20729678"]
 
 
+@pytest.mark.slow
 def test_cli_missing_pmids_are_named_and_nothing_is_written(index_config, tmp_path):
     ids = tmp_path / "ids.txt"
     ids.write_text("20729678, 1, 2\n", encoding="utf-8")
@@ -251,6 +257,7 @@ def test_cli_missing_pmids_are_named_and_nothing_is_written(index_config, tmp_pa
     assert not out.exists() and list(tmp_path.iterdir()) == [ids]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("args", "message"), [
     (["zotero", "--pmids", "ids.txt"], "not both"),
     (["--topic", "ocd"], "no topic named 'ocd'"),
@@ -262,6 +269,7 @@ def test_cli_usage_errors(index_config, args, message):
     assert proc.stdout == ""
 
 
+@pytest.mark.slow
 def test_cli_stdout_is_utf8_whatever_the_locale(index_config):
     proc = run_ketlit(["export", "--format", "csv"], index_config, check=True,
                       env={"LC_ALL": "C", "LANG": "C", "PYTHONIOENCODING": ""})
@@ -269,6 +277,7 @@ def test_cli_stdout_is_utf8_whatever_the_locale(index_config):
     assert any(ord(c) > 127 for c in proc.stdout[1:])
 
 
+@pytest.mark.slow
 def test_cli_empty_data_dir_says_how_to_fill_it(tmp_path):
     cfg = write_config(tmp_path)
     proc = run_ketlit(["export", "--format", "ris"], cfg)

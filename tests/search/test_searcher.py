@@ -352,6 +352,7 @@ def _cli_config(tmp_path: Path, settings: Settings) -> Path:
     return cfg
 
 
+@pytest.mark.slow
 def test_cli_search_show_similar_and_errors(tmp_path: Path, indexed_settings: Settings) -> None:
     import json
 
@@ -376,6 +377,7 @@ def test_cli_search_show_similar_and_errors(tmp_path: Path, indexed_settings: Se
     assert set(sim) == {"total", "results"} and sim["total"] >= 1
 
 
+@pytest.mark.slow
 def test_cli_reindex_then_search(tmp_path: Path, indexed_settings: Settings) -> None:
     import json
 
@@ -459,6 +461,7 @@ def test_retracted_facet_counts_the_result_set(searcher: Searcher) -> None:
     assert search(searcher, "esketamine").facets["retracted"]["true"] == 0
 
 
+@pytest.mark.slow
 def test_cli_search_without_a_query_lists_the_filters(tmp_path: Path,
                                                        indexed_settings: Settings) -> None:
     import json

@@ -8,6 +8,8 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from index.settings import Settings, Topic, settings_from_mapping
 from index.store import RecordStore
 from search.stats import collect_stats, render_stats_text
@@ -45,6 +47,7 @@ def test_stats_without_index_count_from_the_store(tmp_path: Path,
     assert data["years"] == collect_stats(indexed_settings)["years"]
 
 
+@pytest.mark.slow
 def test_stats_on_a_fresh_install_lists_every_topic(tmp_path: Path) -> None:
     settings = settings_from_mapping(
         {"data_dir": str(tmp_path / "d"), "topics": {"depression": {"query": "x"},

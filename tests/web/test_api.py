@@ -456,6 +456,7 @@ def test_state_round_trips_through_the_url() -> None:
 
 # -- ketlit serve ----------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_ketlit_serve_binds_loopback_and_answers(web_config, tmp_path) -> None:
     import httpx
 
@@ -493,6 +494,7 @@ def test_listening_socket_is_tcp_so_responses_are_not_delayed() -> None:
         sock.close()
 
 
+@pytest.mark.slow
 def test_ketlit_serve_on_a_taken_port_fails_in_one_line(web_config) -> None:
     from tests.helpers import run_ketlit
 

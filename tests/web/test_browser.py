@@ -19,6 +19,9 @@ import rispy
 
 from tests.web.conftest import PLAIN_PMID, XSS_PMID, XSS_TITLE
 
+# Starts processes, servers or harvests (the quick loop deselects it: -m "not slow").
+pytestmark = pytest.mark.slow
+
 CHROMIUM = Path(os.environ.get("KETLIT_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 import requests
+
+# Starts processes, servers or harvests (the quick loop deselects it: -m "not slow").
+pytestmark = pytest.mark.slow
 
 HOSTILE = ['"a b"~999999999999', "(" * 400 + "ketamine" + ")" * 400,
            " OR ".join(f"{w}*" for w in ("pat", "neu", "can", "con", "res", "pro", "dep")) * 3]
