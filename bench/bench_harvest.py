@@ -21,6 +21,11 @@ Peak memory is the peak RSS (VmHWM, bench/report.py says why) of the end-to-end 
 the Whoosh-alone process, for half and all of the records.
 
     python bench/bench_harvest.py [--records 20000] [--batch 500] [--no-write]
+    python bench/bench_harvest.py --ab-against DIR [--records 3000] [--rounds 3]
+
+``--ab-against DIR``: the end-to-end harvest of this checkout (B) against another checkout of
+ketlit at DIR (A, e.g. a ``git worktree`` of the commit before a change), same server, same
+records, interleaved A B A B ..., best of each: a same-run A/B of a change's cost.
 """
 
 from __future__ import annotations
@@ -124,13 +129,16 @@ def _child_pids() -> list[int]:
 
 
 def end_to_end(base: str, directory: Path, batch: int,
-               annotations: bool = True) -> dict[str, Any]:
+               annotations: bool = True, repo: Path = REPO) -> dict[str, Any]:
+    """One harvest in a fresh process running the code of ``repo`` (its bench script puts it
+    first on sys.path)."""
     cfg = write_config(directory, base, batch)
     env = dict(os.environ)
     if not annotations:
         env["KETLIT_BENCH_NO_ANNOTATIONS"] = "1"
-    out = subprocess.run([sys.executable, __file__, "--child", str(cfg)], capture_output=True,
-                         text=True, cwd=str(REPO), check=True, env=env)
+    out = subprocess.run([sys.executable, str(repo / "bench" / "bench_harvest.py"), "--child",
+                          str(cfg)], capture_output=True, text=True, cwd=str(repo), check=True,
+                         env=env)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -249,6 +257,37 @@ def annotations_ab(args: argparse.Namespace) -> None:
         write_section("harvest-annotations", text)
 
 
+def checkout_ab(args: argparse.Namespace) -> None:
+    """End-to-end harvest rate of another checkout (A) and this one (B), same server and
+    records, interleaved A B A B ...; best of each."""
+    other = Path(args.ab_against).resolve()
+    if not (other / "bench" / "bench_harvest.py").exists():
+        raise SystemExit(f"{other}: not a ketlit checkout (no bench/bench_harvest.py)")
+    n = args.records
+    runs: dict[str, list[dict[str, Any]]] = {"A": [], "B": []}
+    with tempfile.TemporaryDirectory(prefix="bench-harvest-ab-") as tmp:
+        server, base = start_server(n)
+        try:
+            for i in range(args.rounds):
+                for side, repo in (("A", other), ("B", REPO)):
+                    r = end_to_end(base, Path(tmp) / f"{side}-{i}", args.batch, repo=repo)
+                    if not r["ok"] or r["records"] != n:
+                        raise SystemExit(f"run {side}{i} did not harvest {n} records: {r}")
+                    print(f"{side}{i}: {r}", flush=True)
+                    runs[side].append(r)
+        finally:
+            server.terminate()
+            server.wait()
+    rate = {k: max(r["records"] / r["seconds"] for r in v) for k, v in runs.items()}
+    cpu = {k: max(r["records"] / r["cpu"] for r in v) for k, v in runs.items()}
+    slower = 1 - rate["B"] / rate["A"]
+    slower_cpu = 1 - cpu["B"] / cpu["A"]
+    print(f"A {other}: {rate['A']:.1f} records/wall-s, {cpu['A']:.1f} records/CPU-s")
+    print(f"B {REPO}: {rate['B']:.1f} records/wall-s, {cpu['B']:.1f} records/CPU-s")
+    print(f"B slower by {slower:.1%} (wall), {slower_cpu:.1%} (CPU); load average "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--records", type=int, default=20000)
@@ -256,6 +295,10 @@ def main() -> None:
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--child-whoosh", nargs=2, help=argparse.SUPPRESS)
+    ap.add_argument("--ab-against", metavar="DIR",
+                    help="A/B of the end-to-end harvest: the ketlit checkout at DIR (A) against "
+                         "this one (B)")
+    ap.add_argument("--rounds", type=int, default=3, help="A/B rounds (with --ab-against)")
     ap.add_argument("--annotations-ab", action="store_true",
                     help="only the A/B of end-to-end harvest rate without/with annotations")
     args = ap.parse_args()
@@ -264,6 +307,9 @@ def main() -> None:
         return
     if args.annotations_ab:
         annotations_ab(args)
+        return
+    if args.ab_against:
+        checkout_ab(args)
         return
     if args.child_whoosh:
         child_whoosh(*args.child_whoosh)

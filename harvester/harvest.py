@@ -14,8 +14,11 @@ the short batches at window ends made tiny segments that brought segment merges 
 10,000-record harvest merged twice as many records as the same documents indexed in full
 batches). The store is the source of truth, so nothing is lost if the run dies in between.
 
+The Catalog (index/catalog.py) owns steps 1-3 (and the index's batching): this module decides
+what to fetch and when a checkpoint moves, never how a record is written.
+
 A kill -9 between any two steps leaves a state the next run repairs: rows the index lacks are
-flagged indexed=0 and ``sync_pending`` applies them at the start of the next run; a checkpoint
+flagged indexed=0 and ``Catalog.catch_up`` applies them at the start of the next run; a checkpoint
 never claims more than what is committed, so the next run re-reads at most one window, and
 re-reading is harmless because every write is an upsert keyed on the PMID.
 
@@ -48,8 +51,18 @@ from typing import TYPE_CHECKING, Any
 
 from harvester.lock import harvest_lock
 from harvester.signals import StopFlag, stop_on_signals
+from harvester.source import (
+    CREATED,
+    MODIFIED,
+    Found,
+    Parse,
+    Source,
+    SourceFactory,
+    pubmed_source,
+)
 from harvester.windows import Window, WindowWalk, full_history, incremental_window, remaining
 from index.article import Article
+from index.catalog import Catalog, writable_index
 from index.errors import ConfigError, HarvestError, KetlitError, UsageError
 from index.progress import Progress, Task, as_progress
 from index.settings import Settings, Topic
@@ -60,8 +73,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("ketlit.harvest")
 
-EDAT = "edat"
-MDAT = "mdat"
+EDAT = CREATED  # PubMed's date types (harvester.source)
+MDAT = MODIFIED
 
 
 # -- reports ----------------------------------------------------------------------------------------
@@ -242,53 +255,49 @@ def select_topics(settings: Settings, names: Iterable[str] | None) -> list[Topic
 def run_harvest(settings: Settings, topics: list[str] | None = None, full: bool = False,
                 since: date | None = None, wait: bool = False,
                 progress: Progress | bool | None = None, *,
-                stop: StopFlag | None = None) -> HarvestReport:
+                stop: StopFlag | None = None,
+                source: SourceFactory | None = None) -> HarvestReport:
     """Harvest the named topics (all when None). See the module docstring for the guarantees.
 
     Raises UsageError/ConfigError for bad arguments, LockedError when another harvest runs (unless
     ``wait``), HarvestError when PubMed cannot be reached at all, IndexMissingError when the index
     needs ``ketlit reindex`` first. A topic that fails after retries is reported in the returned
-    report while the other topics still run.
+    report while the other topics still run. ``source`` makes the Source each topic is walked
+    with (default: PubMed's E-utilities, harvester.source.PubMedSource).
     """
-    from index.whoosh.writer import check_index_writable
-
     chosen = select_topics(settings, topics)
     today = _today()
     if since is not None and since > today:
         raise UsageError(f"--since: {since} is in the future")
     # An index of another schema version (after an upgrade) would fail every topic's first
     # commit after its records were fetched: say so before fetching anything.
-    check_index_writable(settings)
+    writable_index(settings).check_writable()
     flag = stop or StopFlag()
     with stop_on_signals(flag), harvest_lock(settings.lock_path, wait=wait, should_stop=flag):
         store = RecordStore(settings.store_path)
         try:
             store.check()
-            return _Run(settings, store, flag, today, as_progress(progress)).run(
-                chosen, full=full, since=since)
+            return _Run(settings, store, flag, today, as_progress(progress),
+                        source or pubmed_source).run(chosen, full=full, since=since)
         finally:
             store.close()
 
 
 def apply_pending(settings: Settings, store: RecordStore) -> None:
-    """Repair a crash between the SQLite commit and the Whoosh commit (both directions)."""
-    from index.whoosh.writer import open_index_writer, sync_pending
-
-    gone = store.pending_index_deletes()
-    if gone:
-        with open_index_writer(settings) as writer:
-            writer.delete(gone)
-        store.clear_index_deletes(gone)
-    sync_pending(settings, store)
+    """Repair a crash between the SQLite commit and the index commit (both directions): the
+    Catalog's catch-up (kept for callers of this name)."""
+    with Catalog(settings, store) as catalog:
+        catalog.catch_up()
 
 
 class _Run:
     def __init__(self, settings: Settings, store: RecordStore, flag: StopFlag, today: date,
-                 progress: Progress) -> None:
+                 progress: Progress, source: SourceFactory) -> None:
         from harvester.ratelimit import RateLimiter
 
         self.settings = settings
         self.store = store
+        self.make_source = source
         self.flag = flag
         self.today = today
         self.progress = progress
@@ -302,7 +311,9 @@ class _Run:
         self._reached = False  # some esearch of the current topic got an answer
         self.parser: ParseWorker | None = None  # set for the run
         self._task: Task | None = None  # the progress line of the window being fetched
-        self._unindexed: dict[str, Article] = {}  # stored, waiting for the next index commit
+        # Every write goes through it; records wait for the index until a batch's worth is
+        # queued (one commit per batch_size records keeps Whoosh's segments even).
+        self.catalog = Catalog(settings, store, progress=progress, index_batch=self.batch)
 
     def say(self, msg: str, level: int = logging.INFO) -> None:
         # With progress on a terminal the line is printed here; file_only keeps the log's own
@@ -333,17 +344,20 @@ class _Run:
     def run(self, topics: list[Topic], *, full: bool, since: date | None) -> HarvestReport:
         from harvester.parse_worker import ParseWorker
 
-        with ParseWorker() as parser:
+        with ParseWorker() as parser, self.catalog:
             self.parser = parser
+            # The parse helper has usually analysed the records' text already.
+            self.catalog.analysis = parser.analysis
             try:
                 return self._run(topics, full=full, since=since)
             finally:
                 self.parser = None
+                self.catalog.analysis = None
 
     def _run(self, topics: list[Topic], *, full: bool, since: date | None) -> HarvestReport:
         store = self.store
         store.close_stale_runs()
-        apply_pending(self.settings, store)
+        self.catalog.catch_up()
         previous = store.get_meta("last_harvest_started")
         with store.transaction():
             if previous:
@@ -383,7 +397,7 @@ class _Run:
     # -- one topic ---------------------------------------------------------------------------------
 
     def harvest_topic(self, topic: Topic, *, full: bool, since: date | None) -> TopicReport:
-        from harvester.eutils import EutilsClient, Interrupted
+        from harvester.eutils import Interrupted
 
         store = self.store
         cp = store.checkpoint(topic.name) or {}
@@ -412,8 +426,7 @@ class _Run:
         def should_stop() -> bool:
             return self.flag.is_set() or pipe_stop.is_set()
 
-        client = EutilsClient(self.settings.pubmed, self.limiter, should_stop=should_stop,
-                              progress=self.progress)
+        client = self.make_source(self.settings, self.limiter, should_stop, self.progress)
         self.say(f"{topic.name}: {mode} harvest")
         self._win_todo = self._win_done = 0
         self._reached = False
@@ -434,7 +447,7 @@ class _Run:
             tr.status, tr.error = "failed", str(exc)
         finally:
             tr.reached_server = tr.reached_server or self._reached
-            tr.requests = getattr(client, "requests_made", 0)
+            tr.requests = client.requests_made
             if tr.status == "failed":
                 # Records of the window in progress that were not committed.
                 tr.failed = max(0, self._win_todo - self._win_done)
@@ -449,7 +462,7 @@ class _Run:
                              "interrupted": logging.WARNING}.get(tr.status, logging.INFO))
         return tr
 
-    def _walk(self, topic: Topic, tr: TopicReport, client: Any, pipe_stop: threading.Event,
+    def _walk(self, topic: Topic, tr: TopicReport, client: Source, pipe_stop: threading.Event,
               mode: str, state: dict[str, Any] | None) -> None:
         store = self.store
         if (state and state.get("kind") == "walk" and state.get("query") == topic.query
@@ -489,7 +502,7 @@ class _Run:
             # A complete walk has seen PubMed's whole id list for the topic.
             store.set_meta(_RECONCILED + topic.name, self.today.isoformat())
 
-    def _incremental(self, topic: Topic, tr: TopicReport, client: Any,
+    def _incremental(self, topic: Topic, tr: TopicReport, client: Source,
                      pipe_stop: threading.Event, cp: dict[str, Any], since: date | None) -> None:
         last = date.fromisoformat(cp["last_date"]) if cp.get("last_date") else None
         base = last or self.today
@@ -512,7 +525,7 @@ class _Run:
 
     # -- producer: esearch per window, decide what to fetch, efetch in batches ----------------------
 
-    def _produce(self, topic: Topic, client: Any, walk: WindowWalk, datetype: str, *,
+    def _produce(self, topic: Topic, client: Source, walk: WindowWalk, datetype: str, *,
                  refetch: bool = False) -> Iterator[_Item]:
         parse = self.parser
         assert parse is not None, "_produce runs inside run()"
@@ -555,14 +568,14 @@ class _Run:
         finally:
             reader.close()
 
-    def _esearch(self, client: Any, topic: Topic, w: Window, datetype: str, *,
-                 usehistory: bool) -> Any:
-        res = client.esearch(topic.query, datetype=datetype, mindate=w.start, maxdate=w.end,
-                             retmax=self.cap, usehistory=usehistory)
+    def _esearch(self, client: Source, topic: Topic, w: Window, datetype: str, *,
+                 usehistory: bool) -> Found:
+        res = client.search(topic.query, datetype=datetype, mindate=w.start, maxdate=w.end,
+                            retmax=self.cap, keep=usehistory)
         self._reached = True  # PubMed answered (read by harvest_topic after the fetch thread)
         return res
 
-    def _mdat_needs_fetch(self, client: Any, topic: Topic, w: Window, ids: list[str],
+    def _mdat_needs_fetch(self, client: Source, topic: Topic, w: Window, ids: list[str],
                           known: dict[str, tuple[str | None, set[str]]]) -> list[str]:
         """Which of the records PubMed modified in ``w`` are newer than our copy.
 
@@ -600,17 +613,16 @@ class _Run:
         order = {p: i for i, p in enumerate(ids)}
         return sorted(set(fetch), key=order.__getitem__)
 
-    def _fetch(self, client: Any, res: Any, ids: list[str], fetch: list[str],
-               parse: Callable[[bytes], list[Article]], missing: list[str]) -> Iterator[_Item]:
+    def _fetch(self, client: Source, res: Found, ids: list[str], fetch: list[str],
+               parse: Parse, missing: list[str]) -> Iterator[_Item]:
         expected = set(fetch)
         got: set[str] = set()
         retry: list[str] = []
-        if len(fetch) == len(ids) and getattr(res, "webenv", None):
+        if len(fetch) == len(ids) and res.handle is not None:
             # Everything in the window: page through the esearch history (no id lists sent).
             for start in range(0, len(ids), self.batch):
                 n = min(self.batch, len(ids) - start)
-                arts = client.efetch(webenv=res.webenv, query_key=res.query_key, retstart=start,
-                                     retmax=n, parse=parse)
+                arts = client.fetch_page(res, start, n, parse)
                 batch = _dedupe(a for a in arts if a.pmid in expected and a.pmid not in got)
                 got.update(a.pmid for a in batch)
                 # Compare what came back with what this page should hold: a short page is
@@ -624,7 +636,7 @@ class _Run:
             chunk = [p for p in retry[start:start + self.batch] if p not in got]
             if not chunk:
                 continue
-            result = client.fetch_articles(chunk, parse)
+            result = client.fetch(chunk, parse)
             batch = _dedupe(a for a in result.articles if a.pmid in expected and a.pmid not in got)
             got.update(a.pmid for a in batch)
             missing.extend(str(p) for p in result.missing if str(p) not in got)
@@ -675,58 +687,17 @@ class _Run:
                 raise _Stopped
 
     def _commit_batch(self, topic: Topic, tr: TopicReport, articles: list[Article]) -> None:
-        store = self.store
-        with store.transaction():
-            counts = store.upsert(articles, topic=topic.name)
-        changed = set(counts.new) | set(counts.updated)
-        self._index([a for a in articles if a.pmid in changed])
+        counts = self.catalog.upsert(articles, topic=topic.name, defer=True)
         tr.new += len(counts.new)
         tr.updated += len(counts.updated)
 
     def _commit_tags(self, topic: Topic, tr: TopicReport, pmids: list[str]) -> None:
-        with self.store.transaction():
-            changed = self.store.add_topic(pmids, topic.name)
-        self._index(changed)
+        changed = self.catalog.tag(pmids, topic.name, defer=True)
         tr.updated += len(changed)
 
-    def _index(self, articles: list[Article]) -> None:
-        """Queue stored articles for the index; written once a batch's worth waits."""
-        for a in articles:
-            self._unindexed[a.pmid] = a  # a later copy of the same record replaces the earlier
-        # Exactly batch_size records per commit, the rest waiting for the next: a commit of
-        # 766 (a window's last 266 and the next window's first 500) made a segment that the
-        # merge policy never fitted beside the 500s, and left over it brought merges on early.
-        while len(self._unindexed) >= self.batch:
-            self._flush_index(limit=self.batch)
-
-    def _flush_index(self, *, limit: int | None = None, failing: bool = False) -> None:
-        """Write the queued articles (the first ``limit`` of them, or all) to the index in one
-        commit, then flag them indexed.
-
-        ``failing``: the pass is ending on an error or a stop. The records are in the store
-        already; if the index cannot take them now either (say it is the index that failed), a
-        warning says so and they stay flagged unindexed, which the next run applies first."""
-        from index.whoosh.writer import open_index_writer
-
-        if limit is None or limit >= len(self._unindexed):
-            articles = list(self._unindexed.values())
-            self._unindexed.clear()
-        else:
-            articles = [self._unindexed.pop(p) for p in list(self._unindexed)[:limit]]
-        if not articles:
-            return
-        # The parse helper has usually analysed the records' text already.
-        analysis = self.parser.analysis if self.parser is not None else None
-        try:
-            with open_index_writer(self.settings) as writer:
-                writer.upsert(articles, analysis)
-            with self.store.transaction():
-                self.store.mark_indexed(a.pmid for a in articles)
-        except (KetlitError, OSError) as exc:
-            if not failing:
-                raise
-            log.warning("%d stored record(s) are not in the index yet (%s); the next harvest "
-                        "indexes them first", len(articles), exc)
+    def _flush_index(self, *, failing: bool = False) -> None:
+        """The records still waiting for the index, written now (Catalog.flush)."""
+        self.catalog.flush(failing=failing)
 
     # -- --full reconciliation -------------------------------------------------------------------
 
@@ -743,37 +714,14 @@ class _Run:
     def _reconcile(self, topic: Topic, tr: TopicReport) -> None:
         """After a complete walk: records the topic's query no longer matches lose the topic; a
         record left with no topic that was not added by ``ketlit ingest`` is deleted."""
-        from index.whoosh.writer import open_index_writer
-
         store = self.store
         gone = sorted(store.pmids(topic.name) - store.seen(topic.name))
         if not gone:
             return
         self.say(f"{topic.name}: {len(gone)} record(s) no longer match the query")
         for start in range(0, len(gone), self.batch):
-            chunk = gone[start:start + self.batch]
-            retagged: list[Article] = []
-            with store.transaction():
-                drop: list[str] = []
-                for pmid, art in store.get_many(chunk).items():
-                    topics = art.topics - {topic.name}
-                    origin = store.origin(pmid) or (True, False)
-                    if not topics and not origin[1]:
-                        drop.append(pmid)
-                    else:
-                        updated = store.set_topics(pmid, topics)
-                        if updated is not None:
-                            retagged.append(updated)
-                deleted = store.delete_for_index(drop)
-                store.note_left(topic.name, chunk)
-            with open_index_writer(self.settings) as writer:
-                if deleted:
-                    writer.delete(deleted)
-                if retagged:
-                    writer.upsert(retagged)
-            with store.transaction():
-                store.clear_index_deletes(drop)
-                store.mark_indexed(a.pmid for a in retagged)
+            # Records left with no topic are deleted, unless `ketlit ingest` added them.
+            deleted, retagged = self.catalog.drop_topic(topic.name, gone[start:start + self.batch])
             tr.deleted += len(deleted)
             tr.updated += len(retagged)
 

@@ -5,8 +5,8 @@ baseline file of 30,000 records ingests in the memory of one batch, and a fault 
 file (corrupt XML, a bad MEDLINE line) loses nothing already committed: the error names the file
 and the line, and running the command again after fixing the file simply upserts again.
 
-Each batch follows the harvest's order (store transaction -> index commit -> mark indexed), so a
-crash between the two stores is repaired by the next harvest, ingest or reindex. A baseline or
+Each batch is one Catalog upsert (index/catalog.py: store transaction -> index commit -> mark
+indexed), so a crash between the two stores is repaired by the next harvest, ingest or reindex. A baseline or
 update file's ``<DeleteCitation>`` list removes those PMIDs from the store and the index; it is
 applied after the records before it are committed, in document order.
 
@@ -22,6 +22,7 @@ from pathlib import Path
 
 from harvester.lock import harvest_lock
 from index.article import Article
+from index.catalog import Catalog
 from index.errors import InputFileError, UsageError
 from index.progress import NullProgress, Progress, Task
 from index.settings import Settings
@@ -139,74 +140,55 @@ def ingest_files(settings: Settings, paths: Iterable[Path | str], topics: Iterab
     report = IngestReport(topics=topic_list)
     with harvest_lock(settings.lock_path, what="harvest or ingest",
                       hint="run ingest again when it has finished"):
-        from harvester.harvest import apply_pending
-
         store = RecordStore(settings.store_path)
         try:
-            apply_pending(settings, store)
-            for path, kind in zip(files, kinds, strict=True):
-                counts = FileCounts(path)
-                report.files.append(counts)
-                # A file's record count is unknown until it is read: the line shows records done
-                # and the rate.
-                with (progress or NullProgress()).task(f"ingest {path.name}") as task:
-                    _ingest_one(settings, store, path, kind, topic_list, counts, batch, task)
+            with Catalog(settings, store, progress=progress) as catalog:
+                catalog.catch_up()
+                for path, kind in zip(files, kinds, strict=True):
+                    counts = FileCounts(path)
+                    report.files.append(counts)
+                    # A file's record count is unknown until it is read: the line shows records
+                    # done and the rate.
+                    with (progress or NullProgress()).task(f"ingest {path.name}") as task:
+                        _ingest_one(catalog, path, kind, topic_list, counts, batch, task)
         finally:
             store.close()
     return report
 
 
-def _ingest_one(settings: Settings, store: RecordStore, path: Path, kind: str,
-                topics: list[str], counts: FileCounts, batch: int, task: Task) -> None:
+def _ingest_one(catalog: Catalog, path: Path, kind: str, topics: list[str], counts: FileCounts,
+                batch: int, task: Task) -> None:
     from harvester.parse import DeletedCitations
 
     pending: dict[str, Article] = {}
     for rec in _records(path, kind):
         if isinstance(rec, DeletedCitations):
-            _commit(settings, store, list(pending.values()), topics, counts)
+            _commit(catalog, list(pending.values()), topics, counts)
             pending.clear()
-            _delete(settings, store, list(rec.pmids), counts)
+            _delete(catalog, list(rec.pmids), counts)
             continue
         if isinstance(rec, Article):
             counts.records += 1
             pending[rec.pmid] = rec
             if len(pending) >= batch:
-                _commit(settings, store, list(pending.values()), topics, counts)
+                _commit(catalog, list(pending.values()), topics, counts)
                 task.advance(len(pending))
                 pending.clear()
-    _commit(settings, store, list(pending.values()), topics, counts)
+    _commit(catalog, list(pending.values()), topics, counts)
     task.advance(len(pending))
 
 
-def _commit(settings: Settings, store: RecordStore, articles: list[Article], topics: list[str],
+def _commit(catalog: Catalog, articles: list[Article], topics: list[str],
             counts: FileCounts) -> None:
     if not articles:
         return
-    from index.whoosh.writer import open_index_writer
-
-    with store.transaction():
-        result = store.upsert(articles, origin=ORIGIN_INGEST, extra_topics=topics)
-    changed = set(result.new) | set(result.updated)
-    todo = [a for a in articles if a.pmid in changed]
-    if todo:
-        with open_index_writer(settings) as writer:
-            writer.upsert(todo)
-        with store.transaction():
-            store.mark_indexed(a.pmid for a in todo)
+    result = catalog.upsert(articles, origin=ORIGIN_INGEST, extra_topics=topics)
     counts.new += len(result.new)
     counts.updated += len(result.updated)
     counts.unchanged += len(result.unchanged)
 
 
-def _delete(settings: Settings, store: RecordStore, pmids: list[str], counts: FileCounts) -> None:
+def _delete(catalog: Catalog, pmids: list[str], counts: FileCounts) -> None:
     if not pmids:
         return
-    from index.whoosh.writer import open_index_writer
-
-    with store.transaction():
-        gone = store.delete_for_index(pmids)
-    with open_index_writer(settings) as writer:
-        writer.delete(pmids)
-    with store.transaction():
-        store.clear_index_deletes(pmids)
-    counts.deleted += len(gone)
+    counts.deleted += len(catalog.delete(pmids))

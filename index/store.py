@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -495,6 +496,25 @@ class RecordStore:
 
     def mark_all_unindexed(self) -> None:
         self.conn.execute("UPDATE articles SET indexed=0")
+
+    def rebuild_started(self) -> str:
+        """The store's clock (whole seconds) at the start of a rebuild, for
+        :meth:`changed_since` at its end.
+
+        Waits for the next whole second first: every row stamped up to the returned second was
+        written before the rebuild began reading, so only rows stamped later need catching up
+        (comparing with >= would re-index everything written in the same second).
+        """
+        first = self.now()
+        while self.now() == first:
+            time.sleep(0.02)
+        return first
+
+    def changed_since(self, stamp: str) -> list[str]:
+        """PMIDs of the records written (added or changed) after ``stamp``
+        (:meth:`rebuild_started`)."""
+        return [r[0] for r in self.conn.execute(
+            "SELECT pmid FROM articles WHERE updated > ?", (stamp,))]
 
     # -- checkpoints ----------------------------------------------------------------------------
 

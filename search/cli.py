@@ -422,9 +422,9 @@ def schedule(ctx: click.Context) -> None:
 @click.pass_context
 def reindex(ctx: click.Context) -> None:
     """Rebuild the search index from the harvested records (offline) and swap it in."""
-    from index.whoosh.writer import rebuild_index
+    from index.catalog import reindex as rebuild
 
-    n = rebuild_index(_settings(ctx), progress=_progress(ctx))
+    n = rebuild(_settings(ctx), progress=_progress(ctx))
     click.echo(f"reindexed {n} record(s)")
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from index.article import Article
 from index.errors import IndexMissingError, IndexUnavailableError
+from index.locks import writer_lock
 from index.progress import NullProgress, Progress
 from index.settings import Settings
 from index.solr.client import SolrClient
@@ -26,6 +27,7 @@ from index.solr.collection import (
     point_alias,
 )
 from index.solr.documents import article_to_solr
+from index.store import RecordStore
 
 UPDATE_BATCH = 500  # documents per update request
 STREAM_ROWS = 1000  # ids per cursorMark page
@@ -183,8 +185,6 @@ def open_solr_writer(settings: Settings, timeout: float = 60) -> Iterator[SolrSe
     """Creates the collection when missing; sends and commits when the block ends cleanly.
     Holds the same writer lock as the Whoosh writer, so a reindex's catch-up and alias switch
     never miss a harvest's batch."""
-    from index.whoosh.writer import writer_lock
-
     with writer_lock(settings, timeout), SolrIndex(settings) as index:
         index.ensure()
         session = SolrSession(index)
@@ -197,35 +197,44 @@ def check_solr_writable(settings: Settings) -> None:
         index.ensure()
 
 
-def rebuild_solr(settings: Settings, progress: Progress | None = None) -> int:
+class SolrWritableIndex:
+    """The Catalog's view of the SolrCloud collection (index.catalog.WritableIndex)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def check_writable(self) -> None:
+        check_solr_writable(self.settings)
+
+    def session(self, timeout: float = 60) -> contextlib.AbstractContextManager[SolrSession]:
+        return open_solr_writer(self.settings, timeout)
+
+    def rebuild(self, store: RecordStore, progress: Progress) -> int:
+        return rebuild_solr(self.settings, store, progress)
+
+
+def rebuild_solr(settings: Settings, store: RecordStore, progress: Progress | None = None) -> int:
     """``ketlit reindex`` with Solr: a new collection (this ketlit's configset) filled from the
     record store while searches go on in the old one; records harvested meanwhile are applied
     again under the writer lock, then the alias moves over and the old collection is deleted."""
-    from index.store import RecordStore
-    from index.whoosh.writer import store_now, writer_lock
-
-    store = RecordStore(settings.store_path)
-    try:
-        with SolrIndex(settings) as alias:
-            real = create_collection(alias.client, alias.cfg)
-            try:
-                with SolrIndex(settings, collection=real) as index:
-                    started = store_now(store)
-                    indexed = _fill(index, store, progress or NullProgress())
-                    with writer_lock(settings, 600):
-                        _catch_up(index, store, started, indexed)
-                        point_alias(alias.client, alias.cfg, real)
-            except BaseException:
-                with contextlib.suppress(Exception):
-                    delete_collection(alias.client, alias.cfg, real)
-                raise
-        store.mark_indexed(indexed)
-        return len(set(indexed))
-    finally:
-        store.close()
+    with SolrIndex(settings) as alias:
+        real = create_collection(alias.client, alias.cfg)
+        try:
+            with SolrIndex(settings, collection=real) as index:
+                started = store.rebuild_started()
+                indexed = _fill(index, store, progress or NullProgress())
+                with writer_lock(settings, 600):
+                    _catch_up(index, store, started, indexed)
+                    point_alias(alias.client, alias.cfg, real)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                delete_collection(alias.client, alias.cfg, real)
+            raise
+    store.mark_indexed(indexed)
+    return len(set(indexed))
 
 
-def _fill(index: SolrIndex, store: Any, progress: Progress) -> list[str]:
+def _fill(index: SolrIndex, store: RecordStore, progress: Progress) -> list[str]:
     batch: list[dict[str, Any]] = []
     indexed: list[str] = []
     with progress.task("reindex", store.count()) as task:
@@ -242,9 +251,8 @@ def _fill(index: SolrIndex, store: Any, progress: Progress) -> list[str]:
     return indexed
 
 
-def _catch_up(index: SolrIndex, store: Any, started: str, indexed: list[str]) -> None:
-    changed = [r[0] for r in store.conn.execute(
-        "SELECT pmid FROM articles WHERE updated > ?", (started,))]
+def _catch_up(index: SolrIndex, store: RecordStore, started: str, indexed: list[str]) -> None:
+    changed = store.changed_since(started)
     gone = sorted(set(indexed) - store.pmids())
     if not changed and not gone:
         return

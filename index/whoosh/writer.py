@@ -1,4 +1,7 @@
-"""Writing the Whoosh index: upserts from harvest/ingest, catch-up from the store, rebuild + swap.
+"""The Whoosh backend's write side: sessions of upserts and deletes, rebuild + swap.
+
+What writes and in which order (store, index, flags) is the Catalog's (index/catalog.py);
+this module is its ``WritableIndex`` for Whoosh and never reads the store's tables itself.
 
 Layout under data_dir::
 
@@ -10,17 +13,14 @@ Why a symlink: a rebuilt index is swapped in with one ``os.replace`` of the link
 sees either the old index or the new one, never a half-built one, and a reader that already
 opened the old directory keeps its snapshot (its files stay readable until it closes them).
 
-Why our own lock: Whoosh's writer lock lives inside the index directory, which a rebuild
-replaces; a writer that waited on the old directory's lock would write into a directory that is
-about to be deleted. ``index.lock`` lives beside the link, and a writer re-resolves the link
-after acquiring it.
+Why our own lock (index/locks.py): Whoosh's writer lock lives inside the index directory, which
+a rebuild replaces. ``index.lock`` lives beside the link, and a writer re-resolves the link after
+acquiring it.
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
-import fcntl
 import gc
 import os
 import shutil
@@ -29,13 +29,14 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from whoosh import index as whoosh_index
 from whoosh.writing import IndexWriter
 
 from index.article import Article
-from index.errors import IndexMissingError, LockedError
+from index.errors import IndexMissingError
+from index.locks import writer_lock
 from index.progress import Progress, as_progress
 from index.settings import Settings
 from index.store import RecordStore
@@ -58,8 +59,6 @@ def _open_dir(directory: Path) -> Any:
     memory grew with the index (index/whoosh/buffers.py measures it)."""
     buffers.install()
     return whoosh_index.open_dir(str(directory))
-_LOCK_NAME = "index.lock"
-_REBUILD_LOCK_NAME = "reindex.lock"
 
 
 # -- locations ------------------------------------------------------------------------------------
@@ -111,35 +110,6 @@ def index_schema_version(directory: Path) -> int | None:
         return int((directory / VERSION_FILE).read_text(encoding="ascii").strip())
     except (OSError, ValueError):
         return None
-
-
-# -- locking ---------------------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def _file_lock(path: Path, timeout: float, what: str) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fh: IO[Any] = open(path, "a+")  # noqa: SIM115 - held for the whole context
-    try:
-        deadline = time.monotonic() + max(timeout, 0)
-        delay = 0.02
-        while True:
-            try:
-                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except OSError as exc:
-                if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                    raise
-                if time.monotonic() >= deadline:
-                    raise LockedError(what) from None
-                time.sleep(delay)
-                delay = min(delay * 2, 0.5)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
-    finally:
-        fh.close()
 
 
 # -- writing ---------------------------------------------------------------------------------------
@@ -228,17 +198,10 @@ class IndexSession:
 
 
 def check_index_writable(settings: Settings) -> None:
-    """Raise IndexMissingError, naming ``ketlit reindex``, when the live index was built with
-    another schema version (an upgrade changed how records are indexed). No index at all is
-    fine: the first writer creates it. A harvest checks this before it fetches anything."""
-    if settings.index.backend == "solr":
-        from index.solr.backend import check_solr_writable
+    """The Catalog's check for the configured backend (kept for callers of this name)."""
+    from index.catalog import writable_index
 
-        check_solr_writable(settings)
-        return
-    directory = live_index_dir(settings)
-    if directory is not None:
-        _check_version(settings, directory)
+    writable_index(settings).check_writable()
 
 
 def _check_version(settings: Settings, directory: Path) -> None:
@@ -273,19 +236,9 @@ def collector_paused() -> Iterator[None]:
 
 @contextlib.contextmanager
 def open_index_writer(settings: Settings, timeout: float = 60) -> Iterator[IndexSession]:
-    """One writer at a time (others wait up to ``timeout`` s); creates the index when missing.
-    With ``index.backend: solr``, the same session over the SolrCloud collection
-    (index.solr.backend: sent and committed when the block ends)."""
-    if settings.index.backend == "solr":
-        from index.solr.backend import open_solr_writer
-
-        with open_solr_writer(settings) as solr_session:
-            yield solr_session  # type: ignore[misc]
-        return
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    with _file_lock(settings.data_dir / _LOCK_NAME, timeout,
-                    f"the index is being written by another process (harvest, ingest or reindex) "
-                    f"and stayed locked for {timeout:g}s; try again when it has finished"):
+    """A Whoosh writer session: one writer at a time (others wait up to ``timeout`` s); creates
+    the index when missing; committed when the block ends cleanly, cancelled when it raises."""
+    with writer_lock(settings, timeout):
         directory = live_index_dir(settings)
         if directory is None:
             directory = _new_index_dir(settings)
@@ -309,52 +262,47 @@ def open_index_writer(settings: Settings, timeout: float = 60) -> Iterator[Index
 
 
 def sync_pending(settings: Settings, store: RecordStore, batch: int = 1000) -> int:
-    """Index every stored row flagged indexed=0 (after a crash between store and index)."""
-    pending = store.pending_index()
-    done = 0
-    for i in range(0, len(pending), batch):
-        chunk = pending[i:i + batch]
-        articles = store.get_many(chunk)
-        with open_index_writer(settings) as session:
-            session.upsert(articles[p] for p in chunk if p in articles)
-            gone = [p for p in chunk if p not in articles]
-            if gone:
-                session.delete(gone)
-        store.mark_indexed(chunk)
-        done += len(chunk)
-    return done
+    """The Catalog's catch-up (kept for callers of this name): index every stored row flagged
+    unindexed, and replay deletions the index has not committed."""
+    from index.catalog import Catalog
 
-
-# -- rebuild ---------------------------------------------------------------------------------------
+    return Catalog(settings, store, processors=[]).catch_up(batch)
 
 
 def rebuild_index(settings: Settings, progress: Progress | bool | None = None) -> int:
-    """Rebuild the index from the record store into a fresh directory and swap it in atomically.
+    """``ketlit reindex`` through the Catalog (kept for callers of this name)."""
+    from index.catalog import reindex
 
-    Harvests may go on meanwhile: records the store changed after the rebuild started are applied
-    again under the writer lock just before the swap, and records it deleted are dropped.
-    """
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    with _file_lock(settings.data_dir / _REBUILD_LOCK_NAME, 0,
-                    "another `ketlit reindex` is already running"):
-        # A damaged store stops the rebuild before it replaces a good index with a partial one.
-        with RecordStore(settings.store_path) as checked:
-            checked.check()
-            checked.refresh_annotations()  # rules may have changed since records were stored
-        if settings.index.backend == "solr":
-            from index.solr.backend import rebuild_solr
+    return reindex(settings, progress)
 
-            return rebuild_solr(settings, as_progress(progress))
-        store = RecordStore(settings.store_path)
-        try:
-            return _rebuild(settings, store, as_progress(progress))
-        finally:
-            store.close()
+
+class WhooshWritableIndex:
+    """The Catalog's view of the Whoosh index (index.catalog.WritableIndex)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def check_writable(self) -> None:
+        """An index of another schema version (after an upgrade) would fail every commit: say
+        so, naming ``ketlit reindex``. No index at all is fine: the first writer creates it."""
+        directory = live_index_dir(self.settings)
+        if directory is not None:
+            _check_version(self.settings, directory)
+
+    def session(self, timeout: float = 60) -> contextlib.AbstractContextManager[IndexSession]:
+        return open_index_writer(self.settings, timeout)
+
+    def rebuild(self, store: RecordStore, progress: Progress) -> int:
+        """Rebuild from the store into a fresh directory and swap it in atomically. Harvests may
+        go on meanwhile: records the store changed after the rebuild started are applied again
+        under the writer lock just before the swap, and records it deleted are dropped."""
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        return _rebuild(self.settings, store, as_progress(progress))
 
 
 def _rebuild(settings: Settings, store: RecordStore, progress: Progress) -> int:
     _remove_stale_dirs(settings, keep=live_index_dir(settings))
-    started = _store_now(store)
+    started = store.rebuild_started()
     total = store.count()
     new_dir = _new_index_dir(settings)
     try:
@@ -380,9 +328,9 @@ def _rebuild(settings: Settings, store: RecordStore, progress: Progress) -> int:
                 raise
             finally:
                 task.close()
-            with _file_lock(settings.data_dir / _LOCK_NAME, 600,
-                            "reindex: the index stayed locked by a harvest for 10 minutes; "
-                            "run `ketlit reindex` again when it has finished"):
+            with writer_lock(settings, 600,
+                             "reindex: the index stayed locked by a harvest for 10 minutes; "
+                             "run `ketlit reindex` again when it has finished"):
                 _catch_up(ix, store, started, indexed)
                 _point_link_at(settings, new_dir)
                 old = [p for p in settings.data_dir.glob("index-*") if p != new_dir]
@@ -398,8 +346,7 @@ def _rebuild(settings: Settings, store: RecordStore, progress: Progress) -> int:
 
 
 def _catch_up(ix: Any, store: RecordStore, started: str, indexed: list[str]) -> None:
-    changed = [r[0] for r in store.conn.execute(
-        "SELECT pmid FROM articles WHERE updated > ?", (started,))]
+    changed = store.changed_since(started)
     # What the new index holds is what the rebuild added: opening a reader to list it would copy
     # every compound segment file into memory (Whoosh reads compound files into buffers), about
     # the index's size again at the end of a large reindex.
@@ -421,30 +368,9 @@ def _catch_up(ix: Any, store: RecordStore, started: str, indexed: list[str]) -> 
     writer.commit(mergetype=bounded_merge)
 
 
-def writer_lock(settings: Settings, timeout: float) -> contextlib.AbstractContextManager[None]:
-    """The lock every index writer holds (Whoosh's, and the Solr backend's sessions)."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return _file_lock(settings.data_dir / _LOCK_NAME, timeout,
-                      f"the index is being written by another process (harvest, ingest or "
-                      f"reindex) and stayed locked for {timeout:g}s; try again when it has "
-                      "finished")
-
-
 def store_now(store: RecordStore) -> str:
-    return _store_now(store)
-
-
-def _store_now(store: RecordStore) -> str:
-    """The store's clock (whole seconds, index.store.utcnow) at the start of a rebuild.
-
-    Waits for the next whole second first: every row stamped up to the returned second was
-    written before the rebuild began reading, so only rows stamped later need catching up
-    (comparing with >= would re-index everything written in the same second).
-    """
-    first = store.now()
-    while store.now() == first:
-        time.sleep(0.02)
-    return first
+    """Kept for callers of this name: RecordStore.rebuild_started."""
+    return store.rebuild_started()
 
 
 def _remove_stale_dirs(settings: Settings, keep: Path | None) -> None:
