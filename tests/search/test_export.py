@@ -76,7 +76,7 @@ def test_titles_kinds_and_journals():
 # -- the registry and the exporter protocol -------------------------------------------------------
 
 def test_every_format_is_registered_with_media_type_and_extension():
-    assert set(EXPORT_FORMATS) == {"ris", "bibtex", "medline", "csl-json", "csv", "text"}
+    assert set(EXPORT_FORMATS) == {"ris", "bibtex", "biblatex", "medline", "csl-json", "csv", "text"}
     for name, f in EXPORT_FORMATS.items():
         assert f.name == name and "/" in f.media_type and f.extension
     assert EXPORT_FORMATS["csl-json"].extension == "json"
