@@ -1,4 +1,4 @@
-"""Citation exports: RIS, BibTeX, MEDLINE (.nbib), CSL-JSON, CSV and a Vancouver reference list.
+"""Citation exports: RIS, BibTeX, biblatex, MEDLINE (.nbib), CSL-JSON, CSV and a Vancouver reference list.
 
 Each format is an :class:`~search.export.base.Exporter` (``start()`` / ``write(article)`` /
 ``finish()``) over a text stream, so any iterable of Articles streams out in constant memory:
@@ -20,6 +20,7 @@ from typing import Any, TextIO
 from index.article import Article
 from index.errors import UsageError
 from search.export.base import Exporter, ExportFormat
+from search.export.biblatex import BiblatexExporter
 from search.export.bibtex import BibtexExporter
 from search.export.csljson import CslJsonExporter
 from search.export.csvfmt import CsvExporter
@@ -36,6 +37,8 @@ EXPORT_FORMATS: dict[str, ExportFormat] = {
                      "RIS (Zotero, EndNote, Mendeley)"),
         ExportFormat("bibtex", "application/x-bibtex", "bib", BibtexExporter,
                      "BibTeX"),
+        ExportFormat("biblatex", "application/x-bibtex", "bib", BiblatexExporter,
+                     "biblatex (UTF-8, biber)"),
         ExportFormat("medline", "application/x-medline", "nbib", MedlineExporter,
                      "MEDLINE (.nbib)"),
         ExportFormat("csl-json", "application/vnd.citationstyles.csl+json", "json",
