@@ -1,6 +1,7 @@
 """Search latency at scale on generated PubMed-like collections (bench/generate.py).
 
     python bench/latency.py [--sizes 10000 100000] [--rounds 5] [--workdir DIR] [--report]
+    python bench/latency.py --rank hybrid [--sizes ...] [--workdir DIR] [--report]
 
 For each size: generate the records (seeded), build the index as ``ketlit reindex`` does, then
 time a realistic query mix through ``Searcher.search`` (facets over the whole result set,
@@ -8,6 +9,13 @@ snippets for the page, records from the store: everything the CLI and web page g
 searcher kept open, as the web server keeps it. Reported: p50 / p95 / max per size, growth
 from the smallest to the largest size, index size, build time, and the cold time of one
 ``ketlit search --json`` process (start-up and index opening included).
+
+``--rank hybrid`` measures what hybrid ranking adds instead: the same queries through
+``Searcher.search`` with ``rank="lexical"`` and ``rank="hybrid"``, interleaved in the same run,
+on a collection whose embedding store holds a vector for every record (random unit vectors: the
+work per query - embedding the query, looking up and scoring the top 100 - does not depend on
+their values, and embedding 100,000 generated records would take hours here). Its report goes to
+the "latency-hybrid" section.
 
 Baseline measured in the same run: Whoosh's own searcher (its matcher tree, BM25F) on the same
 index and the same compiled queries, top 20 and total count only (no facets, no snippets).
@@ -127,6 +135,88 @@ def measure(data_dir: Path, rounds: int) -> dict[str, object]:
 
 
 
+def fill_random_embeddings(settings: object) -> int:
+    """A unit vector for every record lacking one in the data dir's embedding store."""
+    import numpy as np
+
+    from index.embeddings.model import DIM, MODEL_SHA256
+    from index.embeddings.store import EmbeddingStore
+    from index.store import RecordStore
+    from search.hybrid import embeddings_dir
+
+    store = EmbeddingStore(embeddings_dir(settings), MODEL_SHA256)
+    records = RecordStore(settings.store_path, readonly=True)
+    try:
+        have = set(store.pmids)
+        pmids = sorted(p for p in records.pmids() if p not in have)
+    finally:
+        records.close()
+    if pmids:
+        rng = np.random.default_rng(1)
+        v = rng.standard_normal((len(pmids), DIM)).astype(np.float32)
+        v /= np.linalg.norm(v, axis=1, keepdims=True)
+        store.put(pmids, ["random"] * len(pmids), v)
+        store.save()
+    return len(store.pmids)
+
+
+def measure_hybrid(data_dir: Path, rounds: int) -> dict[str, object]:
+    """p50/p95 of the query mix ranked lexical and hybrid, interleaved (same searcher)."""
+    from dataclasses import replace
+
+    settings = settings_from_mapping({"data_dir": str(data_dir), "topics": GENERATED_TOPICS},
+                                     data_dir)
+    n_vectors = fill_random_embeddings(settings)
+    times: dict[str, list[float]] = {"lexical": [], "hybrid": []}
+    added: list[float] = []
+    with Searcher(settings) as s:
+        for _kind, req in QUERIES:  # warm both paths: postings read, model and store loaded
+            s.search(replace(req, rank="lexical"))
+            s.search(replace(req, rank="hybrid"))
+        for _ in range(rounds):
+            for _kind, req in QUERIES:
+                pair = {}
+                for rank in ("lexical", "hybrid"):
+                    t = time.perf_counter()
+                    s.search(replace(req, rank=rank))
+                    pair[rank] = (time.perf_counter() - t) * 1000
+                    times[rank].append(pair[rank])
+                added.append(pair["hybrid"] - pair["lexical"])
+        docs = s.doc_count
+    return {"docs": docs, "vectors": n_vectors,
+            "lex_p50": pct(times["lexical"], 0.5), "lex_p95": pct(times["lexical"], 0.95),
+            "hyb_p50": pct(times["hybrid"], 0.5), "hyb_p95": pct(times["hybrid"], 0.95),
+            "add_p50": pct(added, 0.5), "add_p95": pct(added, 0.95)}
+
+
+def report_hybrid(rows: list[dict[str, object]], args: argparse.Namespace) -> None:
+    lines = [
+        "## Latency added by hybrid ranking (issue 15)",
+        "",
+        f"Measured {time.strftime('%Y-%m-%d')} on this machine (2 cores shared with other work, "
+        f"load {os.getloadavg()[0]:.1f} at the end), {len(QUERIES)} queries x {args.rounds} "
+        "rounds, each query ranked lexical then hybrid by the same open searcher (same run, "
+        "interleaved); the embedding store holds a vector for every record.",
+        "",
+        "| records | lexical p50 / p95 | hybrid p50 / p95 | added by hybrid p50 / p95 "
+        "(per query, paired) |",
+        "|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(f"| {r['n']:,} | {r['lex_p50']:.1f} / {r['lex_p95']:.1f} ms | "
+                     f"{r['hyb_p50']:.1f} / {r['hyb_p95']:.1f} ms | "
+                     f"{r['add_p50']:.1f} / {r['add_p95']:.1f} ms |")
+    lines += ["", "Target: at most +30 ms at p50 at 100,000 records.", "",
+              "What hybrid adds per query: embedding the query's words (one forward pass of a few "
+              "tokens; most of the cost), looking up the lexical top 100's vectors in the store "
+              "(kept in memory by the searcher) and one 100 x 384 product.", "", "Command:", "",
+              "```", "python bench/latency.py --rank hybrid --sizes "
+              + " ".join(str(n) for n in args.sizes) + f" --rounds {args.rounds}"
+              + (f" --workdir {args.workdir}" if args.workdir else "") + " --report", "```"]
+    write_section("latency-hybrid", "\n".join(lines))
+    print("wrote bench/README.md (latency-hybrid)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
@@ -134,6 +224,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--workdir", type=Path, help="keep the generated collections here (reused)")
     ap.add_argument("--report", action="store_true")
+    ap.add_argument("--rank", choices=["lexical", "hybrid"], default="lexical",
+                    help="hybrid: measure the latency hybrid ranking adds (same run)")
     args = ap.parse_args()
 
     work = args.workdir or Path(tempfile.mkdtemp(prefix="ketlit-latency-"))
@@ -151,6 +243,14 @@ def main() -> None:
             record.write_text(json.dumps(build), encoding="utf-8")
         elif record.exists():  # reused collection: report the build it was made with
             build = json.loads(record.read_text(encoding="utf-8"))
+        if args.rank == "hybrid":
+            r = measure_hybrid(data, args.rounds)
+            r["n"] = n
+            rows.append(r)
+            print(f"{n:>7} records: lexical p50 {r['lex_p50']:.1f} p95 {r['lex_p95']:.1f} ms | "
+                  f"hybrid p50 {r['hyb_p50']:.1f} p95 {r['hyb_p95']:.1f} ms | added p50 "
+                  f"{r['add_p50']:.1f} p95 {r['add_p95']:.1f} ms", flush=True)
+            continue
         r = measure(data, args.rounds)
         r["n"], r["build"] = n, build
         rows.append(r)
@@ -163,7 +263,9 @@ def main() -> None:
             print(f"           {kind:<10} median {ms:.1f} ms")
     if not args.workdir:
         shutil.rmtree(work, ignore_errors=True)
-    if args.report:
+    if args.report and args.rank == "hybrid":
+        report_hybrid(rows, args)
+    elif args.report:
         first, last = rows[0], rows[-1]
         lines = [
             f"Measured {time.strftime('%Y-%m-%d')} on this machine (2 cores, shared), "

@@ -100,6 +100,7 @@ class EmailSettings:
 
 
 BACKENDS = ("whoosh", "solr")
+RANKS = ("lexical", "hybrid")
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,9 @@ class SearchSettings:
     """``search``: limits that keep one search from costing everyone (web server, CLI)."""
 
     timeout_s: float = 10.0  # a search still running after this stops with a clear message
+    # The ranking a search uses when it does not ask for one: "lexical" (BM25, always there) or
+    # "hybrid" (BM25 fused with sentence-embedding cosines; needs the semantic extra).
+    rank: str = "lexical"
 
 
 @dataclass(frozen=True)
@@ -300,15 +304,18 @@ def settings_from_mapping(raw: Mapping[str, Any], base_dir: Path,
                                   query=_check(f"{key}.query", a["query"], (str,)), topic=topic)
 
     search_raw = _mapping("search", raw.get("search"))
-    _unknown("search", search_raw, {"timeout_s"})
+    _unknown("search", search_raw, {"timeout_s", "rank"})
     timeout = _check("search.timeout_s", search_raw.get("timeout_s", SearchSettings.timeout_s),
                      (int, float))
     if timeout <= 0:
         raise ConfigError("search.timeout_s: must be a number of seconds above 0")
+    rank = _check("search.rank", search_raw.get("rank", SearchSettings.rank), (str,))
+    if rank not in RANKS:
+        raise ConfigError(f"search.rank: expected one of {', '.join(RANKS)}, got {rank!r}")
     return Settings(data_dir=data_dir, config_path=config_path, pubmed=pubmed, topics=topics,
                     schedule=sched, alerts=alerts, index=_index_settings(raw.get("index")),
                     email=_email_settings(raw.get("email")),
-                    search=SearchSettings(timeout_s=float(timeout)))
+                    search=SearchSettings(timeout_s=float(timeout), rank=rank))
 
 
 _EMAIL_TYPES: dict[str, tuple[type, ...]] = {

@@ -46,7 +46,8 @@ def read_batch_file(path: Path) -> list[tuple[int, str, str]]:
 
 
 def run_batch(searcher: Searcher, path: Path, match: str, limit: int, fmt: str, out: TextIO,
-              filters: Mapping[str, Any], err: TextIO | None = None) -> int:
+              filters: Mapping[str, Any], err: TextIO | None = None,
+              rank: str | None = None) -> int:
     """Answer every query of the file; a query that cannot be searched (a malformed line in
     ``--match all``) is reported on ``err`` naming its qid and line, and the others are still
     answered. Returns how many queries failed (the CLI exits non-zero when any did)."""
@@ -54,7 +55,7 @@ def run_batch(searcher: Searcher, path: Path, match: str, limit: int, fmt: str, 
         raise UsageError(f"--format: expected trec or jsonl, got {fmt!r}")
     failed = 0
     for n, qid, query in read_batch_file(path):
-        req = SearchRequest(query=query, match=match, limit=limit, **dict(filters))
+        req = SearchRequest(query=query, match=match, limit=limit, rank=rank, **dict(filters))
         try:
             if fmt == "trec":
                 lines = [f"{qid} Q0 {pmid} {rank} {score if score is not None else 0:.6f} "

@@ -110,6 +110,13 @@ def _evidence(kwargs: dict[str, Any]) -> dict[str, Any]:
     return {k: kwargs.pop(k) for k in EVIDENCE_FILTER_KEYS}
 
 
+def _rank_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--rank", type=click.Choice(["lexical", "hybrid"]), default=None,
+                        help="lexical: BM25 only; hybrid: BM25 fused with sentence embeddings "
+                             "(needs the semantic extra). Default: the config's search.rank "
+                             "(lexical).")(f)
+
+
 def _filters(kwargs: dict[str, Any]) -> dict[str, Any]:
     return {**{k: kwargs.pop(k) for k in ("topics", "year_from", "year_to", "types",
                                           "languages", "has_abstract", "exclude_retracted")},
@@ -257,6 +264,7 @@ def ingest(ctx: click.Context, files: tuple[Path, ...], topics: tuple[str, ...])
               help="all: every term required (PubMed); any: rank by any word (sentences).")
 @click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance",
               show_default=True)
+@_rank_option
 @click.option("--limit", type=click.IntRange(1, 10000), default=20, show_default=True)
 @click.option("--page", type=click.IntRange(1), default=1, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON described in the design.")
@@ -265,21 +273,24 @@ def ingest(ctx: click.Context, files: tuple[Path, ...], topics: tuple[str, ...])
 @click.option("--format", "batch_format", type=click.Choice(["trec", "jsonl"]), default="trec",
               show_default=True, help="Output of --batch.")
 @click.pass_context
-def search(ctx: click.Context, query: str | None, match: str, sort: str, limit: int, page: int,
-           as_json: bool, batch_file: Path | None, batch_format: str, **kwargs: Any) -> None:
+def search(ctx: click.Context, query: str | None, match: str, sort: str, rank: str | None,
+           limit: int, page: int, as_json: bool, batch_file: Path | None, batch_format: str,
+           **kwargs: Any) -> None:
     """Search the index with a PubMed-like query."""
+    from search.hybrid import check_rank
     from search.render import render_search_text
     from search.searcher import SearchRequest, open_searcher
 
     filters = _filters(kwargs)
     settings = _settings(ctx)
+    check_rank(rank, settings)  # hybrid without the extra: one line, before any work
     with open_searcher(settings) as searcher:
         if batch_file is not None:
             if query:
                 raise UsageError("search: give either a QUERY or --batch FILE, not both")
             from search.batch import run_batch
 
-            failed = run_batch(searcher, batch_file, match=match,
+            failed = run_batch(searcher, batch_file, match=match, rank=rank,
                                limit=limit if limit != 20 else 100, fmt=batch_format,
                                out=click.get_text_stream("stdout"), filters=filters,
                                err=click.get_text_stream("stderr"))
@@ -290,7 +301,7 @@ def search(ctx: click.Context, query: str | None, match: str, sort: str, limit: 
         # No QUERY browses: every record passing the filters (all of them without any), newest
         # first unless --sort oldest.
         req = SearchRequest(query=query or "", match=match, sort=sort, limit=limit, page=page,
-                            **filters)
+                            rank=rank, **filters)
         resp = searcher.search(req)
         if as_json:
             _echo_json(resp.to_json())
@@ -368,16 +379,20 @@ def new(ctx: click.Context, since: str | None, topic: str | None, as_json: bool,
               help="Citation format.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to FILE (default stdout).")
 @click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance")
+@_rank_option
 @_quiet_option
 @click.pass_context
 def export(ctx: click.Context, query: str | None, pmids_file: Path | None, fmt: str,
-           output: Path | None, sort: str, **kwargs: Any) -> None:
+           output: Path | None, sort: str, rank: str | None, **kwargs: Any) -> None:
     """Write a citation list for reference managers."""
     from search.export import export_selection
+    from search.hybrid import check_rank
 
     filters = _filters(kwargs)
-    n = export_selection(_settings(ctx), fmt=fmt, query=query, pmids_file=pmids_file,
-                         filters=filters, sort=sort, output=output,
+    settings = _settings(ctx)
+    check_rank(rank, settings)
+    n = export_selection(settings, fmt=fmt, query=query, pmids_file=pmids_file,
+                         filters=filters, sort=sort, rank=rank, output=output,
                          # Records printed on the terminal itself: a progress line would tear them.
                          progress=None if output is None and sys.stdout.isatty() else _progress(ctx))
     if output is not None:

@@ -86,6 +86,7 @@ class SearchRequest:
     condition: Sequence[str] = ()
     phase: Sequence[str] = ()
     min_participants: int | None = None
+    rank: str | None = None  # "lexical" or "hybrid"; None: the config's search.rank
 
 
 @dataclass
@@ -256,6 +257,12 @@ class Searcher:
         # The re-rank hook: each takes the request and the (pmid, score) pairs in relevance
         # order (at least RERANK_WINDOW of them) and returns them reordered or rescored.
         self.rerankers: list[ReRanker] = []
+        from search.hybrid import HybridReranker, browse_request
+
+        self.hybrid = HybridReranker(
+            settings, records=lambda: self.store,
+            browse=lambda req: self.iter_matching_pmids(browse_request(req)))
+        self.rerankers.append(self.hybrid)
         self.store = RecordStore(settings.store_path, readonly=True)
         self._ix: Any = None
         self._s: Any = None
@@ -310,6 +317,10 @@ class Searcher:
 
     def close(self) -> None:
         with self._lock:
+            for reranker in self.rerankers:  # e.g. hybrid's embeddings computed on the spot
+                closer = getattr(reranker, "close", None)
+                if closer is not None:
+                    closer()
             if self._s is not None:
                 self._s.close()
                 self._ix.close()
@@ -335,12 +346,14 @@ class Searcher:
         with self._lock:
             start = (req.page - 1) * req.limit
             compiled, mask, top = self._pipeline(req, start + req.limit)
-            total = int(np.count_nonzero(mask))
+            matched = int(np.count_nonzero(mask))
+            # A re-ranker may answer when nothing matched (hybrid's nearest by embedding).
+            total = matched or self._rerank_state()[1] or 0
             page = top[start:start + req.limit] if start < total else []
             hits = self._hits(page, compiled)
-            notices = self._notices()
+            notices = self._notices() + self._rerank_state()[0]
             facets = self._facets(mask)
-            suggestion = self._suggest(compiled, req) if total == 0 else None
+            suggestion = self._suggest(compiled, req) if matched == 0 else None
         return SearchResponse(query=req.query, total=total, page=req.page, per_page=req.limit,
                               hits=hits, facets=facets, suggestion=suggestion, notices=notices)
 
@@ -374,8 +387,16 @@ class Searcher:
         return art
 
     def similar(self, pmid: str, limit: int = 10) -> SearchResponse:
-        """More like this: the record's most distinctive words, weighted by tf-idf."""
+        """More like this: the nearest records by stored embedding when the embedding store
+        covers the index (search/hybrid.py), else the record's most distinctive words, weighted
+        by tf-idf."""
         art = self.get(pmid)
+        with self._lock:
+            near = self.hybrid.similar(art.pmid, limit, self.store)
+            if near is not None:
+                hits = self._hits(near, None)[:limit]
+                return SearchResponse(query=f"similar:{pmid}", total=len(hits), page=1,
+                                      per_page=limit, hits=hits)
         text = " ".join(x for x in (art.title, art.title, art.abstract, " ".join(art.keywords),
                                     " ".join(art.mesh_terms)) if x)
         counts = Counter(t.text for t in self._analyzer(text))
@@ -430,11 +451,12 @@ class Searcher:
         compiled = self._compile(req)
         mask, score = self._run(self._with_filters(compiled.query, req))
         sort = _effective_sort(req)
-        rerank = bool(self.rerankers) and sort == "relevance" and not is_browse(req.query)
+        active = [r for r in self.rerankers if getattr(r, "wants", lambda _req: True)(req)]
+        rerank = bool(active) and sort == "relevance" and not is_browse(req.query)
         window = n if not rerank or n is None else max(n, RERANK_WINDOW)
         ranked = [(self._pmid(d), s) for d, s in self._order(mask, score, sort, window)]
         if rerank:
-            for reranker in self.rerankers:
+            for reranker in active:
                 ranked = list(reranker(req, ranked))
         return compiled, mask, ranked if n is None else ranked[:n]
 
@@ -479,6 +501,16 @@ class Searcher:
         """The engine's evaluation of ``q`` within the configured time budget."""
         budget = self.settings.search.timeout_s
         return self._engine.run(q, deadline=time.monotonic() + budget, budget_s=budget)
+
+    def _rerank_state(self) -> tuple[list[str], int | None]:
+        """What the last run's re-rankers said (notices) and, when they answered a search that
+        matched nothing, how many records they offer instead."""
+        notices: list[str] = []
+        total: int | None = None
+        for r in self.rerankers:
+            notices += list(getattr(r, "notices", ()))
+            total = getattr(r, "total", None) or total
+        return notices, total
 
     def _notices(self) -> list[str]:
         """What the last engine run had to cut, in words a searcher can act on."""
@@ -668,6 +700,8 @@ def _validate(req: SearchRequest) -> None:
         raise UsageError(f"--page: must be 1 or more, got {req.page}")
     if req.min_participants is not None and req.min_participants < 0:
         raise UsageError(f"--min-participants: must be 0 or more, got {req.min_participants}")
+    if req.rank not in (None, "lexical", "hybrid"):
+        raise UsageError(f"--rank: expected lexical or hybrid, got {req.rank!r}")
     if req.year_from is not None and req.year_to is not None and req.year_from > req.year_to:
         raise UsageError(f"--from {req.year_from} is after --to {req.year_to}")
 

@@ -87,13 +87,13 @@ def write_export(articles: Iterable[Article], fmt: str, out: TextIO) -> int:
 def export_selection(settings: Any, *, fmt: str, query: str | None = None,
                      pmids_file: Path | None = None, filters: dict[str, Any] | None = None,
                      sort: str = "relevance", output: Path | None = None,
-                     progress: Any = None) -> int:
+                     progress: Any = None, rank: str | None = None) -> int:
     """Choose records and export them (see search.export.selection); ``progress`` is an
     index.progress.Progress told each record written."""
     from search.export.selection import export_selection as _export
 
     return _export(settings, fmt=fmt, query=query, pmids_file=pmids_file, filters=filters,
-                   sort=sort, output=output, progress=progress)
+                   sort=sort, output=output, progress=progress, rank=rank)
 
 
 __all__ = ["EXPORT_FORMATS", "ExportFormat", "Exporter", "export_selection", "format_labels",

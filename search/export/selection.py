@@ -129,12 +129,14 @@ def _every_article(store: RecordStore, sort: str) -> Iterator[Article]:
     yield from iter_articles(store, (p for _, _, p in keyed))
 
 
-def _query_pmids(settings: Any, query: str, sort: str, filters: dict[str, Any]) -> list[str]:
+def _query_pmids(settings: Any, query: str, sort: str, filters: dict[str, Any],
+                 rank: str | None = None) -> list[str]:
     from search.searcher import SearchRequest, open_searcher
 
     kwargs = {k: filters[k] for k in _FILTER_KEYS if k in filters}
     with open_searcher(settings) as searcher:
-        return list(searcher.iter_matching_pmids(SearchRequest(query=query, sort=sort, **kwargs)))
+        return list(searcher.iter_matching_pmids(SearchRequest(query=query, sort=sort, rank=rank,
+                                                                   **kwargs)))
 
 
 # -- output ---------------------------------------------------------------------------------------
@@ -179,6 +181,7 @@ def _write_stdout(fmt: str, articles: Iterable[Article]) -> int:
 def export_selection(settings: Any, *, fmt: str, query: str | None = None,
                      pmids_file: Path | None = None, filters: dict[str, Any] | None = None,
                      sort: str = "relevance", output: Path | None = None,
+                     rank: str | None = None,
                      progress: Progress | None = None) -> int:
     """Write the selected records in ``fmt`` to ``output`` (atomically) or stdout; returns the
     number written. ``progress`` is told each record written."""
@@ -203,7 +206,7 @@ def export_selection(settings: Any, *, fmt: str, query: str | None = None,
             total: int | None = len(pmid_list)
             articles = iter_articles(store, pmid_list)
         elif query or active:
-            ids = list(_query_pmids(settings, query or "", sort, active))
+            ids = list(_query_pmids(settings, query or "", sort, active, rank))
             total = len(ids)
             articles = iter_articles(store, ids)
         else:

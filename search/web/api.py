@@ -67,6 +67,9 @@ NoRetracted = Annotated[bool, Query(description="Leave out retracted publication
 Match = Annotated[Literal["all", "any"], Query(
     description="all: every term required (as PubMed); any: rank by any word.")]
 Sort = Annotated[Literal["relevance", "newest", "oldest"], Query()]
+Rank = Annotated[Literal["lexical", "hybrid"] | None, Query(
+    description="lexical: BM25; hybrid: BM25 fused with sentence embeddings over the lexical "
+                "top 100 (needs the semantic extra). Default: the config's search.rank.")]
 
 
 def evidence_params(
@@ -111,15 +114,18 @@ def api_search(request: Request, q: Q = "", topic: Topic = [],  # noqa: B006 (Fa
                year_from: YearFrom = None, year_to: YearTo = None,
                types: PubType = [], lang: Lang = [],  # noqa: B006
                has_abstract: HasAbstract = False, no_retracted: NoRetracted = False,
-               match: Match = "all", sort: Sort = "relevance",
+               match: Match = "all", sort: Sort = "relevance", rank: Rank = None,
                limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
                page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
                evidence: Evidence = {}) -> Any:  # noqa: B006 (FastAPI fills it)
+    from search.hybrid import check_rank
     from search.searcher import SearchRequest
 
     filters = _filters(topic, year_from, year_to, types, lang, has_abstract, no_retracted)
     filters.update(evidence)
-    req = SearchRequest(query=q, match=match, sort=sort, limit=limit, page=page, **filters)
+    check_rank(rank, _settings(request))
+    req = SearchRequest(query=q, match=match, sort=sort, limit=limit, page=page, rank=rank,
+                        **filters)
     with _searcher(request) as searcher:
         return searcher.search(req).to_json()
 
@@ -181,8 +187,12 @@ def api_export(request: Request,
                types: PubType = [], lang: Lang = [],  # noqa: B006
                has_abstract: HasAbstract = False, no_retracted: NoRetracted = False,
                match: Match = "all", sort: Sort = "relevance",
+               rank: Rank = None,
                evidence: Evidence = {}) -> StreamingResponse:  # noqa: B006 (FastAPI fills it)
+    from search.hybrid import check_rank
+
     settings = _settings(request)
+    check_rank(rank, settings)
     selection = parse_pmids(pmids)
     if selection:
         return exporting.export_pmids(settings, selection, format)
@@ -195,4 +205,4 @@ def api_export(request: Request,
                          "type, lang, has_abstract, no_retracted, design, route, drug, "
                          "condition, phase, min_participants)")
     return exporting.export_search(request.app.state.searcher, settings, format, q, match=match,
-                                   sort=sort, filters=filters)
+                                   sort=sort, filters=filters, rank=rank)

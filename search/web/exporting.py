@@ -88,10 +88,12 @@ def export_pmids(settings: Settings, pmids: list[str], fmt: str) -> StreamingRes
 
 
 def export_search(shared: SharedSearcher, settings: Settings, fmt: str, q: str, *, match: str,
-                  sort: str, filters: dict[str, Any]) -> StreamingResponse:
+                  sort: str, filters: dict[str, Any],
+                  rank: str | None = None) -> StreamingResponse:
     from search.searcher import SearchRequest
 
-    req = SearchRequest(query=q, match=match, sort=sort, limit=20, page=1, **filters)
+    req = SearchRequest(query=q, match=match, sort=sort, limit=20, page=1, rank=rank,
+                        **filters)
     with shared.use() as searcher:
         pmids = list(searcher.iter_matching_pmids(req))
     return export_pmids(settings, pmids, fmt)

@@ -226,7 +226,8 @@ def search_page(request: Request) -> Response:
         context["overview"] = overview(request)
     if state.is_search:
         req = SearchRequest(query=state.q, match=state.match, sort=state.sort,
-                            limit=state.limit, page=state.page, **state.filters())
+                            limit=state.limit, page=state.page, rank=state.rank or None,
+                            **state.filters())
         try:
             with request.app.state.searcher.use() as searcher:
                 resp = searcher.search(req)
@@ -241,6 +242,10 @@ def search_page(request: Request) -> Response:
             context.update(resp=data, hits=_hits(resp), facets=data.get("facets") or {},
                            last_page=last, page_numbers=_pages(min(state.page, last), last))
     facets = context["facets"]
+    from index.embeddings import available
+
+    context["rank"] = state.rank or _settings(request).search.rank
+    context["semantic"] = available()
     context["topic_facet"] = [
         (name, (t.label or name), facets.get("topic", {}).get(name, 0))
         for name, t in _settings(request).topics.items()]

@@ -19,6 +19,7 @@ from index.evidence import LABEL_FACETS, normalise_label
 
 MATCHES = ("all", "any")
 SORTS = ("relevance", "newest", "oldest")
+RANKS = ("lexical", "hybrid")
 PAGE_SIZES = (10, 20, 50, 100)
 MAX_LIMIT = 100
 MAX_PAGE = 10000
@@ -44,6 +45,7 @@ class SearchState:
     no_retracted: bool = False
     match: str = "all"
     sort: str = "relevance"
+    rank: str = ""  # "" : the config's search.rank
     limit: int = 20
     page: int = 1
     errors: tuple[str, ...] = field(default=(), compare=False)
@@ -111,6 +113,8 @@ class SearchState:
             out.append(("match", self.match))
         if self.sort != "relevance":
             out.append(("sort", self.sort))
+        if self.rank:
+            out.append(("rank", self.rank))
         if self.limit != 20:
             out.append(("limit", str(self.limit)))
         if with_page and self.page != 1:
@@ -196,7 +200,7 @@ def parse_state(params: Mapping[str, Any] | Any) -> SearchState:
         topics=many("topic"), year_from=year_from, year_to=year_to, types=many("type"),
         languages=many("lang"), has_abstract=flag("has_abstract"),
         no_retracted=flag("no_retracted"), match=choice("match", MATCHES, "all"),
-        sort=choice("sort", SORTS, "relevance"),
+        sort=choice("sort", SORTS, "relevance"), rank=choice("rank", RANKS, ""),
         limit=integer("limit", 1, MAX_LIMIT) or 20, page=integer("page", 1, MAX_PAGE) or 1,
         **evidence, min_participants=integer("min_participants", 0, MAX_PARTICIPANTS),
         errors=tuple(errors))
