@@ -32,7 +32,7 @@ import numpy as np
 
 from index.embeddings import ENABLE_HINT, available
 from index.embeddings.fusion import TOP_K, fuse
-from index.errors import UsageError
+from index.errors import KetlitError, UsageError
 from index.settings import RANKS, Settings
 
 if TYPE_CHECKING:
@@ -201,7 +201,7 @@ class Embeddings:
                 store.put(stale, [items[p] for p in stale],
                           np.array([self._pending[p][1] for p in stale], dtype=np.float32))
                 store.save()
-        except (OSError, UsageError) as exc:
+        except (OSError, KetlitError) as exc:
             # Only a cache: a read-only data dir or a damaged store costs the next search the
             # same on-the-spot embedding, never this search's answer.
             log.warning("embeddings computed during search not kept: %s", exc)

@@ -590,3 +590,35 @@ def test_a_search_past_its_time_budget_is_an_error_json_and_a_page_message(
         assert "search.timeout_s" in r.json()["detail"]
         page = c.get("/", params={"q": "cancer OR thyroid"})
         assert "search.timeout_s" in page.text and "Traceback" not in page.text
+
+
+# -- rank (issue 15) -------------------------------------------------------------------------------
+
+def test_rank_lexical_is_the_default_and_bad_rank_is_a_422(client: TestClient) -> None:
+    assert search(client, q="cancer", rank="lexical") == search(client, q="cancer")
+    assert client.get("/api/search", params={"q": "cancer", "rank": "semantic"}).status_code == 422
+
+
+def test_rank_hybrid_without_the_extra_says_how_to_enable_it(client: TestClient,
+                                                             monkeypatch) -> None:
+    from search import hybrid
+
+    monkeypatch.setattr(hybrid, "available", lambda: False)
+    for path in ("/api/search", "/api/export"):
+        r = client.get(path, params={"q": "cancer", "rank": "hybrid", "format": "ris"})
+        assert r.status_code == 400, r.text
+        assert "pip install -e '.[semantic]'" in r.text
+    assert client.get("/api/search", params={"q": "cancer"}).status_code == 200
+
+
+def test_rank_hybrid_reranks_the_same_matches(client: TestClient) -> None:
+    from search import hybrid
+
+    if not hybrid.available():
+        pytest.skip(reason="hybrid ranking needs the semantic extra")
+    lexical = search(client, q="xenomarkup")
+    fused = search(client, q="xenomarkup", rank="hybrid")
+    assert fused["total"] == lexical["total"] == 2
+    assert {r["pmid"] for r in fused["results"]} == {r["pmid"] for r in lexical["results"]}
+    scores = [r["score"] for r in fused["results"]]
+    assert all(0.0 <= s <= 1.0 for s in scores) and scores == sorted(scores, reverse=True)

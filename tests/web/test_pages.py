@@ -103,3 +103,14 @@ def test_affiliations_are_listed_once_and_numbered(client: TestClient) -> None:
     assert '<ol class="affiliations" id="affiliations"' in html
     assert re.search(r'<li id="aff-1">Dept &lt;u&gt;of&lt;/u&gt; Psychiatry</li>', html)
     assert '<a href="#aff-1" aria-label="affiliation 1">1</a>' in html
+
+
+def test_ranking_choice_sits_beside_sort_and_keeps_its_state(client: TestClient) -> None:
+    from search import hybrid
+
+    html = client.get("/", params={"q": "cancer", "rank": "lexical"}).text
+    assert '<select id="rank" name="rank">' in html
+    assert html.index('id="sort"') < html.index('id="rank"')
+    assert re.search(r'<option value="lexical"[^>]* selected', html)
+    if not hybrid.available():  # the choice is shown but cannot be picked
+        assert re.search(r'<option value="hybrid"[^>]* disabled', html)
