@@ -89,6 +89,7 @@ def test_title_words_are_protected_around_markup_without_braces_opening_on_a_com
     assert latex_title("a--b in PTSD") == "a-{}-b in {PTSD}"
 
 
+@pytest.mark.slow  # runs kpsewhich
 def test_t1_letters_are_what_latex_declares_for_t1():
     dfu = _kpsewhich("t1enc.dfu")
     if dfu is None:

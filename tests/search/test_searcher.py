@@ -261,6 +261,7 @@ def _writer_process(data_dir: str, batches: int) -> None:
                              abstract="ketamine " * 5) for i in range(40))
 
 
+@pytest.mark.slow  # a writer in its own process
 def test_searches_during_a_harvest_commit_see_whole_batches(tmp_path: Path,
                                                            indexed_settings: Settings) -> None:
     data = tmp_path / "data"
