@@ -20,6 +20,7 @@ index. Nothing here imports whoosh: it works on PMIDs, scores and the record sto
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import re
@@ -51,7 +52,22 @@ LAZY_LIMIT = 200
 # holding only the few records searched so far would make a poor neighbourhood).
 SIMILAR_COVERAGE = 0.9
 
+# Query vectors kept per Searcher (1.5 KB each).
+QUERY_CACHE = 256
+
 log = logging.getLogger("ketlit.search")
+
+
+def _one_blas_thread() -> contextlib.AbstractContextManager[object]:
+    """One BLAS thread for a query's forward pass. A few tokens make matrices too small to
+    share out, and on cores already busy (the web server's other searches, a harvest) OpenBLAS's
+    threads wait on each other: measured here, 600-800 ms per query with its default threads
+    against ~25 ms with one (bench/README.md, latency-hybrid). threadpoolctl is optional."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
 
 _TAG = re.compile(r"\[[^\]]*\]")
 _FIELD = re.compile(r"\b[a-z_]+:(?=\S)")
@@ -117,6 +133,7 @@ class Embeddings:
         self._stamp: tuple[int, int] | None = None
         self._pending: dict[str, tuple[str, np.ndarray]] = {}  # pmid -> (text, vector)
         self._unit: np.ndarray | None = None  # the store's matrix as float32 (similar, fallback)
+        self._queries: dict[str, np.ndarray] = {}  # query text -> vector, least recent first
 
     @property
     def embedder(self) -> Embedder:
@@ -146,7 +163,20 @@ class Embeddings:
         return self._store
 
     def encode_query(self, text: str) -> np.ndarray:
-        return self.embedder.encode([text])[0]
+        """The query's vector; a query seen lately (the next page, a changed filter, the same
+        question again) is not encoded twice."""
+        vec = self._queries.pop(text, None)
+        if vec is None:
+            with _one_blas_thread():
+                vec = self.embedder.encode([text])[0]
+        self._queries[text] = vec  # most recent last
+        while len(self._queries) > QUERY_CACHE:
+            self._queries.pop(next(iter(self._queries)))
+        return vec
+
+    def forget_queries(self) -> None:
+        """Empty the query-vector cache (bench/latency.py times queries never seen)."""
+        self._queries.clear()
 
     def vectors(self, pmids: Sequence[str], records: RecordStore,
                 limit: int | None = None) -> tuple[list[str], np.ndarray]:

@@ -185,3 +185,24 @@ def test_similar_uses_embeddings_when_they_cover_the_index(data: Settings) -> No
     with Searcher(data) as s:
         near = [h.article.pmid for h in s.similar("6", limit=3).hits]
     assert near[:2] == ["5", "4"] and "6" not in near and near != lexical[:3]
+
+
+def test_query_vectors_are_cached_per_searcher(tmp_path: Path) -> None:
+    class Counting:
+        calls: list[str] = []
+
+        def encode(self, texts: list[str]) -> np.ndarray:
+            self.calls += texts
+            return np.ones((len(texts), 4), np.float32) * len(self.calls)
+
+    emb = hybrid.Embeddings(_settings(tmp_path))
+    emb._embedder = Counting()  # type: ignore[assignment]
+    first = emb.encode_query("ketamine")
+    assert (emb.encode_query("ketamine") == first).all() and Counting.calls == ["ketamine"]
+    for i in range(hybrid.QUERY_CACHE):  # pushes "ketamine" out (least recent first)
+        emb.encode_query(f"q{i}")
+    emb.encode_query("ketamine")
+    assert Counting.calls.count("ketamine") == 2
+    emb.forget_queries()
+    emb.encode_query("ketamine")
+    assert Counting.calls.count("ketamine") == 3
