@@ -5,7 +5,8 @@ record it reads (title, abstract, text = both, pubtypes, mesh, keywords, meta = 
 vocabularies) and regular expressions that must (``any``) or must not (``unless``) match there,
 optionally only when an earlier task already chose some label (``when``). In ``first`` mode the
 first matching rule decides; in ``all`` mode every matching rule adds its label. ``drop`` removes
-labels made redundant by others (racemic ketamine when only esketamine is named). Overrides at the
+labels made redundant by others (racemic ketamine when only esketamine is named). A label starting
+with "_" is a marker: later rules can test it, but it is never output ("_healthy-title"). Overrides at the
 end apply whole-record facts (a systematic review has no route, control, phase or sample).
 
 Every pattern is compiled once per process (lru_cache on the rules file), and each rule's patterns
@@ -29,7 +30,7 @@ from index.errors import ConfigError
 RULES_PATH = Path(__file__).with_name("rules.yaml")
 ANNOTATION_KEYS = ("design", "route", "drug", "condition", "participants", "phase", "control",
                    "registry")
-_SOURCES = ("title", "abstract", "text", "pubtypes", "mesh", "keywords", "meta", "all")
+_SOURCES = ("title", "abstract", "text", "focus", "pubtypes", "mesh", "keywords", "meta", "all")
 
 
 @dataclass(frozen=True)
@@ -64,8 +65,16 @@ class Count:
 
 
 @dataclass(frozen=True)
+class Focus:
+    """Which abstract sentences describe the study itself rather than its background."""
+    background: re.Pattern[str] | None  # a sentence opening a background run
+    study: re.Pattern[str] | None  # a sentence that ends the background run
+
+
+@dataclass(frozen=True)
 class Rules:
     tasks: tuple[Task, ...]
+    focus: Focus
     count: Count
     registry: re.Pattern[str] | None  # case-sensitive, on the text as written
     registry_keys: tuple[str, ...]  # lower-case literals one of which every id contains
@@ -194,11 +203,36 @@ def load_rules(path: Path = RULES_PATH) -> Rules:
     reg = raw["registry"]
     overrides = tuple((o["task"], frozenset(o["labels"]), o.get("set") or {}, o.get("fill") or {})
                       for o in raw["overrides"])
-    return Rules(tuple(tasks), count, _rx(reg["any"], "registry", case=True),
+    f = raw.get("focus") or {}
+    focus = Focus(_rx(f.get("background"), "focus background"), _rx(f.get("study"), "focus study"))
+    return Rules(tuple(tasks), focus, count, _rx(reg["any"], "registry", case=True),
                  tuple(k.lower() for k in reg["keys"]), overrides)  # type: ignore[arg-type]
 
 
-def _texts(art: Article) -> dict[str, str]:
+def _focus(focus: Focus, abstract: str) -> str:
+    """The abstract without its background: the opening sentences (and any section a background
+    label opens) up to the first sentence that speaks of this study ("we", "this study", "METHODS:",
+    "patients were ..."). Background names conditions and drugs the study did not involve."""
+    if focus.study is None or not abstract:
+        return abstract
+    low = abstract.lower()
+    kept: list[str] = []
+    background = True
+    start = 0
+    for m in [*_SENTENCE.finditer(low), None]:
+        end = m.start() if m else len(low)
+        sentence = low[start:end]
+        if focus.background is not None and focus.background.match(sentence):
+            background = True
+        if background and focus.study.search(sentence):
+            background = False
+        if not background:
+            kept.append(abstract[start:end])
+        start = m.end() if m else end
+    return " ".join(kept)
+
+
+def _texts(art: Article, rules: Rules) -> dict[str, str]:
     title = art.title or ""
     abstract = art.abstract or ""
     pubtypes = "; ".join(art.publication_types)
@@ -206,6 +240,7 @@ def _texts(art: Article) -> dict[str, str]:
     keywords = "; ".join(art.keywords)
     meta = f"{pubtypes}; {mesh}; {keywords}"
     out = {"title": title, "abstract": abstract, "text": f"{title}\n{abstract}",
+           "focus": f"{title}\n{_focus(rules.focus, abstract)}",
            "pubtypes": pubtypes, "mesh": mesh, "keywords": keywords, "meta": meta,
            "all": f"{title}\n{abstract}\n{meta}"}
     # lower-cased twins ("~text") for the literal prefilter: a substring test is far cheaper
@@ -285,7 +320,7 @@ def _participants(count: Count, text: str) -> int | None:
 def annotate(art: Article, rules: Rules | None = None) -> dict[str, Any]:
     """The annotations object for one record (plain JSON types, keys in ANNOTATION_KEYS)."""
     rules = rules or load_rules()
-    texts = _texts(art)
+    texts = _texts(art, rules)
     chosen: dict[str, list[str]] = {}
     for task in rules.tasks:
         labels: list[str] = []
@@ -295,13 +330,16 @@ def annotate(art: Article, rules: Rules | None = None) -> dict[str, Any]:
                 continue
             if _matches(rule, texts, chosen):
                 labels.append(rule.label)
-                if task.mode == "first":
+                if task.mode == "first" and not rule.label.startswith("_"):
                     break
         for label, others in task.drop:
             if label in labels and others.intersection(labels):
                 labels.remove(label)
-        chosen[task.name] = labels or list(task.default)
-    out: dict[str, Any] = {k: chosen.get(k, []) for k in ANNOTATION_KEYS}
+        if not any(not label.startswith("_") for label in labels):
+            labels.extend(task.default)
+    # labels starting with "_" are markers later rules test (when/when_not); they are not output
+    out: dict[str, Any] = {k: [x for x in chosen.get(k, []) if not x.startswith("_")]
+                           for k in ANNOTATION_KEYS}
     out["participants"] = _participants(rules.count, texts["~text"])
     ids: list[str] = []
     hay = texts["text"] + "\n" + "\n".join(art.secondary_ids)
