@@ -193,8 +193,9 @@ def load_rules(path: Path = RULES_PATH) -> Rules:
                           tuple(spec.get("default") or ()), drop))
     c = raw["participants"]
     nouns = "|".join(c.get("nouns") or ())
+    skip = "|".join(c.get("skip") or ())
     for key in ("patterns", "total"):
-        c[key] = [p.replace("{nouns}", nouns) for p in c.get(key) or ()]
+        c[key] = [p.replace("{nouns}", nouns).replace("{skip}", skip) for p in c.get(key) or ()]
     count = Count(tuple(_rx(p, "participants") for p in c["patterns"]),
                   tuple(_rx(p, "participants sizes") for p in c.get("sizes") or ()),
                   tuple(_rx(p, "participants total") for p in c.get("total") or ()),
@@ -232,9 +233,13 @@ def _focus(focus: Focus, abstract: str) -> str:
     return " ".join(kept)
 
 
+# Unicode hyphens and dashes as ASCII ones, so "treatment‐resistant" and "twenty‐four" match
+_DASHES = str.maketrans({c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2212"})
+
+
 def _texts(art: Article, rules: Rules) -> dict[str, str]:
-    title = art.title or ""
-    abstract = art.abstract or ""
+    title = (art.title or "").translate(_DASHES)
+    abstract = (art.abstract or "").translate(_DASHES)
     pubtypes = "; ".join(art.publication_types)
     mesh = "; ".join(m.descriptor for m in art.mesh)
     keywords = "; ".join(art.keywords)
@@ -273,6 +278,7 @@ def _matches(rule: Rule, texts: dict[str, str], chosen: dict[str, list[str]]) ->
 
 
 _SENTENCE = re.compile(r"(?<=[.;!?])\s+")
+_FULL_STOP = re.compile(r"(?<=[.!?])\s+")  # counts: "(n = 10; ...), and 16 (...)" is one sentence
 _NOT_BEFORE = frozenset(".0123456789")
 _PARENS = re.compile(r"\([^()]*\)")
 
@@ -285,9 +291,11 @@ def _participants(count: Count, text: str) -> int | None:
         tok = tok.replace(",", "").replace(" ", "")
         if tok.isdigit():
             return int(tok)
-        tens, _, unit = tok.partition("-")  # "ninety-five"
+        tens, _, unit = tok.partition("-")  # "ninety-five", "five-hundred"
         if unit:
             t, u = count.words.get(tens), count.words.get(unit)
+            if t and unit == "hundred":
+                return t * 100
             return t + u if t and u else None
         return count.words.get(tok)
 
@@ -298,7 +306,7 @@ def _participants(count: Count, text: str) -> int | None:
             if v and v <= count.maximum:
                 return v
     # Each pattern scans the whole text once; matches are then grouped by sentence (offsets).
-    starts = [0] + [m.end() for m in _SENTENCE.finditer(text)]
+    starts = [0] + [m.end() for m in _FULL_STOP.finditer(text)]
     outside = _PARENS.sub(lambda m: " " * len(m.group(0)), text)  # same offsets
     groups: dict[int, dict[int, int]] = {}
     sizes: dict[int, dict[int, int]] = {}
@@ -312,9 +320,20 @@ def _participants(count: Count, text: str) -> int | None:
                 v = value(m.group("n"))
                 if v and v <= count.maximum:
                     into.setdefault(bisect_right(starts, at), {})[at] = v
-    best = max([sum(g.values()) for g in groups.values()]
-               + [sum(g.values()) for g in sizes.values()], default=0)
+    best = max([_people(g.values()) for g in groups.values()]
+               + [_people(g.values()) for g in sizes.values()], default=0)
     return best or None
+
+
+def _people(counts: Any) -> int:
+    """The people one sentence counts: the sum of its groups ("44 patients and 88 controls"),
+    unless one count is (about) the sum of the others: a whole and its parts ("117 subjects: 30
+    current users, 29 former users, ..."; "n = 78 ... ketamine (n = 39) or midazolam (n = 39)")."""
+    values = sorted(counts)
+    top, rest = values[-1], sum(values[:-1])
+    if rest and 0.9 * top <= rest <= top:
+        return top
+    return top + rest
 
 
 def annotate(art: Article, rules: Rules | None = None) -> dict[str, Any]:
