@@ -59,6 +59,7 @@ class Count:
     patterns: tuple[re.Pattern[str], ...]  # group counts, each with a group named n
     sizes: tuple[re.Pattern[str], ...]  # "n = 12" group sizes
     total: tuple[re.Pattern[str], ...]  # "a total of N": preferred when present
+    implied: tuple[re.Pattern[str], ...]  # "29 patients (56%)": groups n and p imply n*100/p
     words: dict[str, int]
     maximum: int
     ignore: re.Pattern[str] | None  # a number followed by this is not people (mg, years...)
@@ -194,11 +195,12 @@ def load_rules(path: Path = RULES_PATH) -> Rules:
     c = raw["participants"]
     nouns = "|".join(c.get("nouns") or ())
     skip = "|".join(c.get("skip") or ())
-    for key in ("patterns", "total"):
+    for key in ("patterns", "total", "implied"):
         c[key] = [p.replace("{nouns}", nouns).replace("{skip}", skip) for p in c.get(key) or ()]
     count = Count(tuple(_rx(p, "participants") for p in c["patterns"]),
                   tuple(_rx(p, "participants sizes") for p in c.get("sizes") or ()),
                   tuple(_rx(p, "participants total") for p in c.get("total") or ()),
+                  tuple(_rx(p, "participants implied") for p in c.get("implied") or ()),
                   {str(k).lower(): int(v) for k, v in c["words"].items()},
                   int(c.get("maximum", 10**7)), _rx(c.get("ignore"), "participants ignore"))
     reg = raw["registry"]
@@ -322,16 +324,22 @@ def _participants(count: Count, text: str) -> int | None:
                     into.setdefault(bisect_right(starts, at), {})[at] = v
     best = max([_people(g.values()) for g in groups.values()]
                + [_people(g.values()) for g in sizes.values()], default=0)
+    # A share of the sample ("29 patients (56%)") implies its size when no count says more.
+    for rx in count.implied:
+        for m in rx.finditer(text):
+            v, share = value(m.group("n")), float(m.group("p"))
+            if v and 1 <= share < 100:
+                best = max(best, round(v * 100 / share))
     return best or None
 
 
 def _people(counts: Any) -> int:
     """The people one sentence counts: the sum of its groups ("44 patients and 88 controls"),
-    unless one count is (about) the sum of the others: a whole and its parts ("117 subjects: 30
+    unless one count is (about) the sum of two or more others: a whole and its parts ("117 subjects: 30
     current users, 29 former users, ..."; "n = 78 ... ketamine (n = 39) or midazolam (n = 39)")."""
     values = sorted(counts)
     top, rest = values[-1], sum(values[:-1])
-    if rest and 0.9 * top <= rest <= top:
+    if len(values) > 2 and 0.9 * top <= rest <= top:
         return top
     return top + rest
 
