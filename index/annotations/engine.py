@@ -43,6 +43,9 @@ class Rule:
     case: bool  # matched on the text as written (else on its lower-cased twin)
     when: tuple[tuple[str, frozenset[str]], ...]  # (task, labels): any of them already chosen
     when_not: tuple[tuple[str, frozenset[str]], ...]
+    # each alternative of ``any`` on its own, with the literal every match of it contains (or
+    # None): a record pays a regex scan only for alternatives whose literal it contains
+    alts: tuple[tuple[str | None, re.Pattern[str]], ...]
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,8 @@ class Count:
     patterns: tuple[re.Pattern[str], ...]  # group counts, each with a group named n
     sizes: tuple[re.Pattern[str], ...]  # "n = 12" group sizes
     total: tuple[re.Pattern[str], ...]  # "a total of N": preferred when present
-    implied: tuple[re.Pattern[str], ...]  # "29 patients (56%)": groups n and p imply n*100/p
+    share: re.Pattern[str] | None  # "(56%": group p, a share of the sample ...
+    implied: re.Pattern[str] | None  # "29 patients" just before it (group n): n*100/p people
     words: dict[str, int]
     maximum: int
     ignore: re.Pattern[str] | None  # a number followed by this is not people (mg, years...)
@@ -88,6 +92,25 @@ def _lower(pattern: str) -> str:
     return re.sub(r"(\\.|\(\?P<)|([A-Z])", lambda m: m.group(1) or m.group(2).lower(), pattern)
 
 
+_LEADING_B = re.compile(r"^\\b([A-Za-z0-9][A-Za-z0-9 ]*)")
+
+
+def _fast(alternative: str) -> str:
+    """``\\bword...`` as ``word(?<=\\bword)...``: the same matches, but sre scans for a pattern
+    that opens with a literal with a fast substring search, and tries every position of the text
+    for one that opens with an assertion (about 15 times slower on an abstract)."""
+    m = _LEADING_B.match(alternative)
+    if not m:
+        return alternative
+    lit = m.group(1)
+    rest = alternative[m.end():]
+    if rest[:1] in ("?", "*", "{", "+"):  # the last letter is quantified: keep it out
+        lit, rest = lit[:-1], lit[-1] + rest
+        if not lit:
+            return alternative
+    return f"{lit}(?<=\\b{lit}){rest}"
+
+
 def _rx(parts: Any, where: str, case: bool = False) -> re.Pattern[str] | None:
     """One alternation of the parts. Unless ``case`` (a case-sensitive rule such as IV or IM),
     it is compiled for the lower-cased text: sre scans plain lower-case patterns several times
@@ -97,15 +120,16 @@ def _rx(parts: Any, where: str, case: bool = False) -> re.Pattern[str] | None:
     if isinstance(parts, str):
         parts = [parts]
     try:
-        joined = "|".join(f"(?:{p})" for p in parts)
+        joined = "|".join(f"(?:{_fast(p)})" for p in parts)
         return re.compile(joined if case else _lower(joined))
     except re.error as exc:
         raise ConfigError(f"annotation rules: bad pattern in {where}: {exc}; fix {RULES_PATH}") from exc
 
 
-def _anchor(alternative: str) -> str | None:
-    """The longest literal run every match of this pattern must contain, lower-cased, or None
-    when none is certain. Conservative: anything inside a group, class or quantified is skipped."""
+def _anchor(alternative: str, lower: bool = True) -> str | None:
+    """The longest literal run every match of this pattern must contain, lower-cased (unless
+    ``lower`` is false: case-sensitive rules), or None when none is certain. Conservative:
+    anything inside a group, class or quantified is skipped."""
     runs: list[str] = []
     cur: list[str] = []
     depth = 0
@@ -146,7 +170,7 @@ def _anchor(alternative: str) -> str | None:
             if quantified and alternative[i] == "?":
                 i += 1
             continue
-        cur.append(token.lower())
+        cur.append(token.lower() if lower else token)
     if cur:
         runs.append("".join(cur))
     best = max(runs, key=len, default="")
@@ -164,8 +188,44 @@ def _anchors(parts: Any) -> tuple[str, ...] | None:
     return tuple(dict.fromkeys(a for a in found if a))
 
 
+def _alts(parts: Any, where: str, case: bool) -> tuple[tuple[str | None, re.Pattern[str]], ...]:
+    if not parts:
+        return ()
+    if isinstance(parts, str):
+        parts = [parts]
+    out = []
+    for part in parts:
+        rx = _rx(part, where, case)
+        assert rx is not None
+        out.append((_anchor(part, lower=not case), rx))
+    return tuple(out)
+
+
 def _conds(raw: Any) -> tuple[tuple[str, frozenset[str]], ...]:
     return tuple((k, frozenset([v] if isinstance(v, str) else v)) for k, v in (raw or {}).items())
+
+
+def _trie(words: Any) -> str:
+    """One regex for a list of literal words, its alternatives factored by common prefix
+    ("pa(?:tients|rticipants)"): sre tries an alternation branch by branch, so a flat list of
+    sixty nouns costs sixty tries at every place a count may end; the factored form costs a few.
+    Words may carry a final "?" ("years?")."""
+    tree: dict[str, Any] = {}
+    for word in words:
+        node = tree
+        for ch in str(word):
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict[str, Any]) -> str:
+        branches = [re.escape(ch) + emit(child) if ch else "" for ch, child in sorted(node.items())]
+        if len(branches) == 1:
+            return branches[0]
+        optional = "" in branches
+        body = "|".join(b for b in branches if b)
+        return f"(?:{body})?" if optional else f"(?:{body})"
+
+    return emit(tree)
 
 
 @lru_cache(maxsize=4)
@@ -188,19 +248,30 @@ def load_rules(path: Path = RULES_PATH) -> Rules:
             anchors = (tuple(k.lower() for k in keys) if keys else _anchors(r.get("any")))
             rules.append(Rule(str(r["label"]), sources, _rx(r.get("any"), where, case),
                               _rx(r.get("unless"), where, case), anchors, case,
-                              _conds(r.get("when")), _conds(r.get("when_not"))))
+                              _conds(r.get("when")), _conds(r.get("when_not")),
+                              _alts(r.get("any"), where, case)))
         drop = tuple((k, frozenset(v)) for k, v in (spec.get("drop") or {}).items())
         tasks.append(Task(name, spec.get("mode", "all"), tuple(rules),
                           tuple(spec.get("default") or ()), drop))
     c = raw["participants"]
-    nouns = "|".join(c.get("nouns") or ())
-    skip = "|".join(c.get("skip") or ())
-    for key in ("patterns", "total", "implied"):
-        c[key] = [p.replace("{nouns}", nouns).replace("{skip}", skip) for p in c.get(key) or ()]
+    lists = {"{nouns}": _trie(c.get("nouns") or ()), "{skip}": _trie(c.get("skip") or ()),
+             "{numwords}": _trie(str(w) for w in c.get("words") or ()
+                                  if "-" not in str(w) and w != "hundred")}
+
+    def fill(pattern: str) -> str:
+        for key, value in lists.items():
+            pattern = pattern.replace(key, value)
+        return pattern
+
+    for key in ("patterns", "total"):
+        c[key] = [fill(p) for p in c.get(key) or ()]
+    implied = c.get("implied") or {}
+    implied_count = fill(implied.get("count") or "")
     count = Count(tuple(_rx(p, "participants") for p in c["patterns"]),
                   tuple(_rx(p, "participants sizes") for p in c.get("sizes") or ()),
                   tuple(_rx(p, "participants total") for p in c.get("total") or ()),
-                  tuple(_rx(p, "participants implied") for p in c.get("implied") or ()),
+                  _rx(implied.get("share"), "participants implied share"),
+                  _rx(implied_count, "participants implied count"),
                   {str(k).lower(): int(v) for k, v in c["words"].items()},
                   int(c.get("maximum", 10**7)), _rx(c.get("ignore"), "participants ignore"))
     reg = raw["registry"]
@@ -212,47 +283,53 @@ def load_rules(path: Path = RULES_PATH) -> Rules:
                  tuple(k.lower() for k in reg["keys"]), overrides)  # type: ignore[arg-type]
 
 
-def _focus(focus: Focus, abstract: str) -> str:
-    """The abstract without its background: the opening sentences (and any section a background
-    label opens) up to the first sentence that speaks of this study ("we", "this study", "METHODS:",
-    "patients were ..."). Background names conditions and drugs the study did not involve."""
+def _focus(focus: Focus, abstract: str, low: str) -> tuple[str, str]:
+    """The abstract without its background (as written, and lower-cased): the opening sentences
+    (and any section a background label opens) up to the first sentence that speaks of this
+    study ("we", "this study", "METHODS:", "patients were ..."). Background names conditions and
+    drugs the study did not involve."""
     if focus.study is None or not abstract:
-        return abstract
-    low = abstract.lower()
-    kept: list[str] = []
+        return abstract, low
+    kept: list[tuple[int, int]] = []
     background = True
     start = 0
     for m in [*_SENTENCE.finditer(low), None]:
-        end = m.start() if m else len(low)
+        end = m.start(1) if m else len(low)
         sentence = low[start:end]
         if focus.background is not None and focus.background.match(sentence):
             background = True
         if background and focus.study.search(sentence):
             background = False
         if not background:
-            kept.append(abstract[start:end])
+            kept.append((start, end))
         start = m.end() if m else end
-    return " ".join(kept)
+    if len(kept) == 1 and kept[0] == (0, len(low)):
+        return abstract, low
+    return (" ".join(abstract[i:j] for i, j in kept), " ".join(low[i:j] for i, j in kept))
 
 
-# Unicode hyphens and dashes as ASCII ones, so "treatment‐resistant" and "twenty‐four" match
-_DASHES = str.maketrans({c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2212"})
+# Unicode hyphens and dashes read as ASCII ones, so "treatment‐resistant" and "twenty‐four" match
+_DASHES = re.compile("[\u2010\u2011\u2012\u2013\u2014\u2212]")
 
 
 def _texts(art: Article, rules: Rules) -> dict[str, str]:
-    title = (art.title or "").translate(_DASHES)
-    abstract = (art.abstract or "").translate(_DASHES)
+    """Each source as written and lower-cased ("~text"): rules match the lower-cased twin with
+    lower-case patterns, several times faster than IGNORECASE scans."""
+    title = _DASHES.sub("-", art.title or "")
+    abstract = _DASHES.sub("-", art.abstract or "")
+    ltitle, labstract = title.lower(), abstract.lower()
+    focus, lfocus = _focus(rules.focus, abstract, labstract)
     pubtypes = "; ".join(art.publication_types)
     mesh = "; ".join(m.descriptor for m in art.mesh)
     keywords = "; ".join(art.keywords)
-    meta = f"{pubtypes}; {mesh}; {keywords}"
+    meta = f"{pubtypes}; {mesh}; {keywords}" if pubtypes or mesh or keywords else ""
     out = {"title": title, "abstract": abstract, "text": f"{title}\n{abstract}",
-           "focus": f"{title}\n{_focus(rules.focus, abstract)}",
-           "pubtypes": pubtypes, "mesh": mesh, "keywords": keywords, "meta": meta,
-           "all": f"{title}\n{abstract}\n{meta}"}
-    # lower-cased twins ("~text") for the literal prefilter: a substring test is far cheaper
-    # than a case-insensitive regex scan, and most rules do not apply to most records
-    out.update({"~" + k: v.lower() for k, v in list(out.items())})
+           "focus": f"{title}\n{focus}", "pubtypes": pubtypes, "mesh": mesh,
+           "keywords": keywords, "meta": meta, "all": f"{title}\n{abstract}\n{meta}",
+           "~title": ltitle, "~abstract": labstract, "~text": f"{ltitle}\n{labstract}",
+           "~focus": f"{ltitle}\n{lfocus}", "~pubtypes": pubtypes.lower(), "~mesh": mesh.lower(),
+           "~keywords": keywords.lower(), "~meta": meta.lower()}
+    out["~all"] = f"{out['~text']}\n{out['~meta']}"
     return out
 
 
@@ -272,16 +349,20 @@ def _matches(rule: Rule, texts: dict[str, str], chosen: dict[str, list[str]]) ->
         if rule.anchors is not None and not any(a in low for a in rule.anchors):
             continue
         t = texts[s] if rule.case else low
-        if rule.pattern.search(t):
-            if rule.unless is not None and rule.unless.search(t):
-                continue
-            return True
+        for anchor, rx in rule.alts:
+            if (anchor is None or anchor in t) and rx.search(t):
+                break
+        else:
+            continue
+        if rule.unless is not None and rule.unless.search(t):
+            continue
+        return True
     return False
 
 
-_SENTENCE = re.compile(r"(?<=[.;!?])\s+")
-_FULL_STOP = re.compile(r"(?<=[.!?])\s+")  # counts: "(n = 10; ...), and 16 (...)" is one sentence
-_NOT_BEFORE = frozenset(".0123456789")
+# sentence ends (the group: the space after the stop); no lookbehind, which sre scans slowly
+_SENTENCE = re.compile(r"[.;!?](\s+)")
+_FULL_STOP = re.compile(r"[.!?]\s+")  # counts: "(n = 10; ...), and 16 (...)" is one sentence
 _PARENS = re.compile(r"\([^()]*\)")
 
 
@@ -312,12 +393,11 @@ def _participants(count: Count, text: str) -> int | None:
     outside = _PARENS.sub(lambda m: " " * len(m.group(0)), text)  # same offsets
     groups: dict[int, dict[int, int]] = {}
     sizes: dict[int, dict[int, int]] = {}
-    for pats, hay, into, check in ((count.patterns, outside, groups, True),
-                                   (count.sizes, text, sizes, False)):
+    for pats, hay, into in ((count.patterns, outside, groups), (count.sizes, text, sizes)):
         for rx in pats:
             for m in rx.finditer(hay):
                 at = m.start("n")
-                if check and at and hay[at - 1] in _NOT_BEFORE:  # "0.5 mg"; "12" inside "112"
+                if at and (hay[at - 1].isalnum() or hay[at - 1] == "."):  # "0.5 mg", "112", "often"
                     continue
                 v = value(m.group("n"))
                 if v and v <= count.maximum:
@@ -325,9 +405,12 @@ def _participants(count: Count, text: str) -> int | None:
     best = max([_people(g.values()) for g in groups.values()]
                + [_people(g.values()) for g in sizes.values()], default=0)
     # A share of the sample ("29 patients (56%)") implies its size when no count says more.
-    for rx in count.implied:
-        for m in rx.finditer(text):
-            v, share = value(m.group("n")), float(m.group("p"))
+    if count.share is not None and count.implied is not None:
+        for s in count.share.finditer(text):
+            m = count.implied.search(text, max(0, s.start() - 120), s.start())
+            if m is None or (m.start() and (text[m.start() - 1].isalnum() or text[m.start() - 1] == ".")):
+                continue
+            v, share = value(m.group("n")), float(s.group("p"))
             if v and 1 <= share < 100:
                 best = max(best, round(v * 100 / share))
     return best or None
