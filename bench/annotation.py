@@ -5,8 +5,9 @@ written as a PubMed XML file and ingested with ``ketlit ingest``'s library path
 (``harvester.ingest.ingest_files``) into a fresh data directory; the annotations are read back from
 the record store (what ``show --json`` and ``search --json`` print) and scored with
 ../shared/tools/annotation_score.py, PsyNamic's own scoring (weighted F1 per task). The records are
-split into two fixed halves (a seeded shuffle of the ids) to show the rules do not fit one half
-only. The cost per record is the CPU time of ``annotate`` alone, over all records, best of 5.
+split into the even rows (whose errors were read while writing the rules) and the odd rows (only
+ever scored) to show how the rules do on abstracts they were not written from. The cost per
+record is the CPU time of ``annotate`` alone, over all records, best of 5.
 
     python bench/annotation.py [--no-write] [--predictions FILE]
 
@@ -18,7 +19,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import random
 import sys
 import tempfile
 import time
@@ -98,10 +98,9 @@ def cost_ms(records: list[dict]) -> float:
 
 
 def halves(records: list[dict]) -> tuple[list[dict], list[dict]]:
-    ids = sorted(r["id"] for r in records)
-    random.Random(16).shuffle(ids)
-    first = set(ids[::2])
-    return ([r for r in records if r["id"] in first], [r for r in records if r["id"] not in first])
+    """The even-indexed rows (whose errors were read while writing the rules) and the odd ones
+    (only ever scored): the odd half is the estimate for abstracts the rules have not seen."""
+    return records[::2], records[1::2]
 
 
 def main() -> None:
@@ -126,15 +125,20 @@ def main() -> None:
         f"`python bench/annotation.py`: the {len(records)} PsyNamic dev abstracts ingested as "
         "PubMed XML through `ketlit ingest`'s library path, annotations read back from the "
         "store, scored by ../shared/tools/annotation_score.py (weighted F1, PsyNamic's scoring). "
-        f"Halves A ({len(a)}) and B ({len(b)}): a seeded shuffle of the ids.",
+        f"Even rows ({len(a)}): the rules were written reading their errors; odd rows ({len(b)}): "
+        "only scored, never read, so they estimate unseen abstracts. The dev records carry title "
+        "and abstract only (no publication types, MeSH or keywords), as the external check's "
+        "300 held-out abstracts do: these figures are the title+abstract-only figures. The "
+        "external check requires each task >= BERT - 0.03.",
         "",
-        "| task | records | weighted F1 (all) | half A | half B | PsyNamic BERT | met |",
-        "|---|---:|---:|---:|---:|---:|---|",
+        "| task | records | weighted F1 (all) | even rows (tuned) | odd rows (held out) | "
+        "PsyNamic BERT | BERT - 0.03 | all >= BERT | odd >= BERT - 0.03 |",
+        "|---|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for key, (f1, n, anchor) in full.items():
-        ok = min(f1, fa[key][0], fb[key][0]) >= anchor
         lines.append(f"| {key} | {n} | {f1:.3f} | {fa[key][0]:.3f} | {fb[key][0]:.3f} | "
-                     f"{anchor:.3f} | {'yes' if ok else 'no'} |")
+                     f"{anchor:.3f} | {anchor - 0.03:.3f} | {'yes' if f1 >= anchor else 'no'} | "
+                     f"{'yes' if fb[key][0] >= anchor - 0.03 else 'no'} |")
     lines += [
         "",
         f"Cost: {ms:.3f} ms of CPU per record for `annotate` alone (best of 5 passes over all "

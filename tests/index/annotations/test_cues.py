@@ -1,0 +1,212 @@
+"""One short hand-written sentence per label: the cue each rule of rules.yaml reads.
+
+Every sentence here was written for this test (none comes from the PsyNamic data, which is for
+bench/annotation.py only). Each case fails if its rule is removed or stops matching."""
+
+from __future__ import annotations
+
+import pytest
+
+from index.annotations import annotate
+from index.article import Article
+
+
+def ann(title: str, abstract: str = "") -> dict:
+    return annotate(Article(pmid="1", title=title, abstract=abstract))
+
+
+DESIGN = [
+    ("Oral ketamine for chronic pain: a study protocol",
+     "Patients will be randomised to ketamine or placebo.", "protocol"),
+    ("Ketamine and mood", "We will recruit sixty adults who will receive two doses.", "protocol"),
+    ("Esketamine for depression: a systematic review",
+     "We searched MEDLINE and Embase and pooled effect sizes.", "systematic-review"),
+    ("Psilocybin and anxiety", "A meta-analysis of twelve trials.", "systematic-review"),
+    ("Ketamine misuse in a young man",
+     "We report a 24-year-old man who developed cystitis.", "case-report"),
+    ("Intranasal ketamine in three patients: a case series",
+     "Three women received ketamine.", "case-series"),
+    ("Ketamine versus midazolam in depression",
+     "Forty patients were randomized to ketamine or midazolam.", "rct"),
+    ("Ketamine after surgery", "Participants were randomly assigned to two groups.", "rct"),
+    ("Psychedelic use among students",
+     "We conducted an online survey of students who had used LSD.", "real-world"),
+    ("Ayahuasca ceremonies and wellbeing",
+     "We followed people attending ceremonies in Brazil.", "real-world"),
+    ("Patients' experiences of psilocybin therapy: a qualitative study",
+     "Twelve patients were interviewed after treatment.", "qualitative"),
+    ("Ketamine exposure in anaesthesia",
+     "This retrospective cohort study followed 5,000 children.", "cohort"),
+    ("Ketamine pharmacology", "Ketamine blocks NMDA receptors in cortical neurons.", "other"),
+]
+
+
+@pytest.mark.parametrize(("title", "abstract", "label"), DESIGN)
+def test_design_cues(title: str, abstract: str, label: str) -> None:
+    assert ann(title, abstract)["design"] == [label]
+
+
+def test_results_are_not_a_protocol_and_a_pooled_analysis_is_other() -> None:
+    a = ann("Ketamine in depression",
+            "We will discuss the findings. RESULTS: Scores fell significantly (p < 0.01).")
+    assert a["design"] != ["protocol"]
+    assert ann("Ketamine response", "A pooled analysis of three of our randomized trials.")[
+        "design"] == ["other"]
+
+
+def test_a_call_for_randomized_trials_is_not_one() -> None:
+    a = ann("Ketamine in an older man", "Randomized controlled trials are needed to confirm this.")
+    assert a["design"] != ["rct"]
+
+
+ROUTE = [
+    ("Oral esketamine tablets", "", "oral"),
+    ("Ketamine nasal spray", "", "intranasal"),
+    ("Ketamine infusion", "Ketamine 0.5 mg/kg was given intravenously.", "intravenous"),
+    ("Ketamine", "Patients received ketamine 0.5 mg/kg IV over 40 minutes.", "intravenous"),
+    ("Intramuscular ketamine in agitation", "", "intramuscular"),
+    ("Subcutaneous ketamine for depression", "", "subcutaneous"),
+    ("Sublingual ketamine lozenges", "", "sublingual"),
+    ("Vaporized DMT", "Participants inhaled the vapour.", "inhaled"),
+    ("Transdermal ketamine", "", "other"),
+    ("Ketamine and memory", "Ketamine blocks NMDA receptors.", "unknown"),
+]
+
+
+@pytest.mark.parametrize(("title", "abstract", "label"), ROUTE)
+def test_route_cues(title: str, abstract: str, label: str) -> None:
+    assert label in ann(title, abstract)["route"]
+
+
+DRUG = [
+    ("Ketamine for depression", "ketamine"),
+    ("Esketamine nasal spray", "esketamine"),
+    ("(R)-ketamine in rodents and people", "arketamine"),
+    ("MDMA-assisted therapy", "mdma"),
+    ("Lysergic acid diethylamide and time perception", "lsd"),
+    ("Psilocybin in cancer patients", "psilocybin"),
+    ("Magic mushroom use in students", "psychedelic-mushrooms"),
+    ("Ayahuasca in religious settings", "ayahuasca"),
+    ("Inhaled DMT and the brain", "dmt"),
+    ("5-MeO-DMT from the Sonoran desert toad", "5-meo-dmt"),
+    ("Mescaline and peyote use", "mescaline"),
+    ("Ibogaine for opioid withdrawal", "ibogaine"),
+    ("Salvia divinorum smoking", "salvinorin-a"),
+    ("Psilocybin-assisted psychotherapy", "combination"),
+    ("2C-B compared with MDMA", "analogue"),
+    ("A new antidepressant", "unknown"),
+]
+
+
+@pytest.mark.parametrize(("title", "label"), DRUG)
+def test_drug_cues(title: str, label: str) -> None:
+    assert label in ann(title)["drug"]
+
+
+CONDITION = [
+    ("Ketamine in treatment-resistant depression", "", "treatment-resistant-depression"),
+    ("Ketamine in bipolar depression", "", "bipolar-depression"),
+    ("Esketamine and postpartum depression after caesarean section", "", "postpartum-depression"),
+    ("Psilocybin in major depressive disorder", "", "depression"),
+    ("Ketamine for suicidal ideation", "", "suicidality"),
+    ("MDMA-assisted therapy for PTSD", "", "ptsd"),
+    ("Psilocybin in obsessive-compulsive disorder", "", "ocd"),
+    ("Psilocybin for anxiety in advanced cancer", "", "anxiety"),
+    ("Ketamine for alcohol use disorder", "", "alcohol-use-disorder"),
+    ("Psilocybin for smoking cessation", "", "other-addiction"),
+    ("Psilocybin in anorexia nervosa", "", "eating-disorder"),
+    ("Ketamine in patients with schizophrenia", "", "other-psychiatric"),
+    ("Psilocybin and Alzheimer's disease", "", "alzheimers"),
+    ("Ketamine for agitation in dementia", "", "dementia"),
+    ("Ketamine for neuropathic pain", "", "chronic-pain"),
+    ("Ketamine for postoperative pain", "", "chronic-pain"),
+    ("Psilocybin in palliative care", "", "palliative"),
+    ("Recreational ketamine users and bladder damage",
+     "We surveyed people who use ketamine at festivals.", "recreational-use"),
+    ("Effects of LSD in healthy volunteers", "", "healthy-volunteers"),
+]
+
+
+@pytest.mark.parametrize(("title", "abstract", "label"), CONDITION)
+def test_condition_cues(title: str, abstract: str, label: str) -> None:
+    assert label in ann(title, abstract)["condition"]
+
+
+def test_background_conditions_are_not_the_population() -> None:
+    # the background sentence names depression; the study itself is in healthy volunteers
+    a = ann("Effects of psilocybin on attention",
+            "Psilocybin is being studied for depression and anxiety. We gave psilocybin to "
+            "twenty healthy volunteers.")
+    assert a["condition"] == ["healthy-volunteers"]
+
+
+def test_outcomes_in_healthy_volunteers_are_not_conditions() -> None:
+    a = ann("Mood and anxiety after LSD in healthy volunteers")
+    assert a["condition"] == ["healthy-volunteers"]
+
+
+def test_lab_sessions_with_experienced_users_are_not_recreational_use() -> None:
+    a = ann("MDMA and empathy",
+            "We gave 100 mg MDMA or placebo to recreational ecstasy users in a laboratory.")
+    assert "recreational-use" not in a["condition"]
+
+
+def test_suicidal_ideation_counts_as_depression() -> None:
+    assert "depression" in ann("Ketamine for suicidal ideation")["condition"]
+
+
+PHASE = [
+    ("A phase 1 study of psilocybin", "", "phase-1"),
+    ("A phase II trial of ketamine", "", "phase-2"),
+    ("A phase 3 trial of esketamine", "", "phase-3"),
+    ("A phase IV study of esketamine", "", "phase-4"),
+    ("Ketamine in treatment-resistant depression",
+     "Patients were randomized to ketamine or placebo.", "unknown"),
+    ("Ketamine in healthy volunteers", "Ketamine changed the EEG.", "not-applicable"),
+]
+
+
+@pytest.mark.parametrize(("title", "abstract", "label"), PHASE)
+def test_phase_cues(title: str, abstract: str, label: str) -> None:
+    assert ann(title, abstract)["phase"] == [label]
+
+
+CONTROL = [
+    ("Ketamine versus placebo", "placebo"),
+    ("Ketamine compared with midazolam in depression", "active"),
+    ("Ecstasy users and non-users", "other"),
+    ("Open-label ketamine in ten patients", "none"),
+]
+
+
+@pytest.mark.parametrize(("title", "label"), CONTROL)
+def test_control_cues(title: str, label: str) -> None:
+    assert ann(title)["control"] == [label]
+
+
+PARTICIPANTS = [
+    ("Twelve healthy, right-handed men received ketamine.", 12),
+    ("Twenty-four subjects (12 men, 12 women; mean age 30) took part, and 16 subjects "
+     "(8 men, 8 women) joined later.", 40),
+    ("We compared 12 participants who took MDMA with 12 participants who drank alcohol.", 24),
+    ("PET was performed in 117 subjects: 30 current users, 29 former users, 29 drug-naive "
+     "subjects and 29 users of other drugs.", 117),
+    ("Depressed patients (n = 78) received ketamine (n = 39) or midazolam (n = 39).", 78),
+    ("One patient took 500 mg/day and 3 people took lower doses.", 3),
+    ("Twelve of 15 participants stopped smoking.", 15),
+    ("Globally, 260 million people suffer from depression. Twenty patients will be treated.", 20),
+    ("Most callers were men: 29 patients (56%) had taken the drug before.", 52),
+    ("Five-hundred participants completed the survey.", 500),
+]
+
+
+@pytest.mark.parametrize(("abstract", "n"), PARTICIPANTS)
+def test_participant_counts(abstract: str, n: int) -> None:
+    assert ann("A study", abstract)["participants"] == n
+
+
+def test_unicode_hyphens_read_as_hyphens() -> None:
+    a = ann("Ketamine in treatment\u2010resistant depression",
+            "Twenty\u2010four patients received ketamine.")
+    assert "treatment-resistant-depression" in a["condition"]
+    assert a["participants"] == 24
