@@ -11,7 +11,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from harvester.parse import iter_pubmed
+from harvester.medline import iter_medline
+from harvester.parse import iter_pubmed, parse_articles
 from index.article import Article, Author
 from search.export import write_export
 from tests.helpers import EFETCH_XML, PUBMED_DATA
@@ -167,3 +168,64 @@ def name_key(last: str | None, first: str | None) -> tuple[str, ...]:
 def zotero_creators(item: dict[str, Any]) -> list[tuple[str, ...]]:
     return [name_key(c.get("lastName"), c.get("firstName")) for c in item["creators"]
             if c["creatorType"] == "author"]
+
+
+# -- every shared record, and the same records after `ketlit ingest` -------------------------------
+
+CASSETTES = PUBMED_DATA / "eutils-responses" / "biocommons-eutils" / "tests" / "data" / "cassettes"
+NBIB_FILES = tuple(sorted((PUBMED_DATA / "medline-nbib").rglob("*.txt")))
+
+
+def cassette_articles() -> list[Article]:
+    """The 6 PubMed records inside the biocommons VCR cassettes' efetch answers (MANIFEST)."""
+    import yaml
+
+    out: list[Article] = []
+    for path in sorted(CASSETTES.iterdir()):
+        for exchange in yaml.safe_load(path.read_text(encoding="utf-8"))["interactions"]:
+            request, body = exchange["request"], exchange["response"]["body"]["string"]
+            if request["uri"].endswith("efetch.fcgi") and "PubmedArticle" in body:
+                out += parse_articles(body.encode("utf-8"))
+    return out
+
+
+@cache
+def every_shared_record() -> tuple[Article, ...]:
+    """Every record element of ../shared/data/pubmed, repeats included (the 2008 and 2025
+    fetches of the same PMIDs differ): all efetch XML files, the cassettes, every MEDLINE file."""
+    out: list[Article] = []
+    for path in sorted(EFETCH_XML.rglob("*.xml")):
+        out += [r for r in iter_pubmed(path) if isinstance(r, Article)]
+    out += cassette_articles()
+    for path in NBIB_FILES:
+        out += [r for r in iter_medline(path) if isinstance(r, Article)]
+    return tuple(out)
+
+
+@cache
+def _ingested(directory: str, fmts: tuple[str, ...]) -> dict[str, str]:
+    from harvester.ingest import ingest_files
+    from index.settings import load_settings
+    from search.export.selection import export_selection
+    from tests.helpers import write_config
+
+    root = Path(directory) / "ingested"
+    root.mkdir(exist_ok=True)
+    settings = load_settings(write_config(root))
+    ingest_files(settings, [*sorted(EFETCH_XML.rglob("*.xml")), *NBIB_FILES])
+    out = {}
+    for fmt in fmts:
+        path = root / f"all.{fmt}"
+        export_selection(settings, fmt=fmt, output=path)
+        out[fmt] = path.read_text(encoding="utf-8-sig")
+    return out
+
+
+ALL_FORMATS = ("ris", "bibtex", "biblatex", "medline", "csl-json", "csv", "text")
+
+
+def ingested_exports(tmp_path_factory: Any) -> dict[str, str]:
+    """{format: text} of what a user gets: every shared XML and .nbib file through `ketlit
+    ingest` (ingest_files), then `ketlit export --format F -o FILE` (export_selection) for every
+    format. Done once a test session (keyed by pytest's base temporary directory)."""
+    return _ingested(str(tmp_path_factory.getbasetemp()), ALL_FORMATS)

@@ -2,8 +2,9 @@
 and the one rule of Zotero's RIS import that decides how a name becomes a creator.
 
 citation-js is installed by ``.ci/run`` into ``.ci/node/node_modules`` (or the directory named by
-``KETLIT_NODE_MODULES``); tests that need it skip, with the reason, when node or the packages are
-missing on a developer's machine. CI always has them.
+``KETLIT_NODE_MODULES``), pdflatex and bibtex by ``.ci/run`` from Debian's texlive-latex-base.
+Tests that need them skip, with the reason, when they are missing on a developer's machine; under
+``CI=true`` they run anyway and fail, so a CI run can never pass without these readers.
 """
 
 from __future__ import annotations
@@ -44,8 +45,23 @@ def citation_js_available() -> bool:
     return bool(shutil.which("node")) and all((NODE_MODULES / p).is_dir() for p in CITATION_JS)
 
 
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def need_tex(*programs: str) -> None:
+    """Skip (locally) or fail (under CI) a test when a TeX program it runs is missing."""
+    missing = [p for p in programs if shutil.which(p) is None]
+    if missing:
+        message = f"{', '.join(missing)} not installed (.ci/run installs texlive-latex-base)"
+        if in_ci():
+            pytest.fail(message)
+        pytest.skip(reason=message)
+
+
+# under CI the test runs without them and fails in citation_js(), loudly
 needs_citation_js = pytest.mark.skipif(
-    not citation_js_available(),
+    not citation_js_available() and not in_ci(),
     reason=f"node or citation-js missing ({NODE_MODULES}); .ci/run installs them")
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
 import rispy
 
+from harvester.parse import parse_articles
 from index.article import Article
 from index.errors import UsageError
 from index.settings import load_settings
@@ -25,7 +27,7 @@ from search.export.base import (
 )
 from search.export.selection import _write_atomically, read_pmids_file
 from tests.helpers import EFETCH_XML, run_ketlit, write_config
-from tests.search.export_cases import book_articles, by_pmid
+from tests.search.export_cases import book_articles, by_pmid, export, ingested_exports
 
 # -- shared field logic ---------------------------------------------------------------------------
 
@@ -282,3 +284,78 @@ def test_cli_empty_data_dir_says_how_to_fill_it(tmp_path):
     cfg = write_config(tmp_path)
     proc = run_ketlit(["export", "--format", "ris"], cfg)
     assert proc.returncode != 0 and "ketlit harvest" in proc.stderr
+
+
+# -- issue 13 point 4: inline markup kept where the format can hold it -----------------------------
+
+_TAGS = re.compile(r"<(i|b|u|sub|sup)>")
+_LATEX = {"i": r"\textit{", "b": r"\textbf{", "u": r"\underline{", "sub": r"\textsubscript{",
+          "sup": r"\textsuperscript{"}
+
+
+def _raw_marked_titles() -> dict[str, set[str]]:
+    """{PMID: tags} for every ArticleTitle of the shared XML that PubMed marked up, read from the
+    files with a regular expression (not with ketlit's parser)."""
+    out: dict[str, set[str]] = {}
+    for path in sorted(EFETCH_XML.rglob("*.xml")):
+        raw = path.read_text(encoding="utf-8-sig")
+        for rec in re.findall(r"<PubmedArticle>.*?</PubmedArticle>", raw, re.S):
+            pmid = re.search(r"<PMID[^>]*>(\d+)</PMID>", rec).group(1)
+            title = re.search(r"<ArticleTitle[^>]*>(.*?)</ArticleTitle>", rec, re.S)
+            tags = set(_TAGS.findall(title.group(1))) if title else set()
+            if tags:
+                out[pmid] = tags
+    return out
+
+
+def _bib_entries(text: str) -> dict[str, str]:
+    return {m.group(1): entry for entry in text.split("\n@")
+            if (m := re.search(r"pmid = \{(\d+)\}", entry))}
+
+
+def test_ingested_titles_keep_pubmeds_markup_as_csl_rich_text_and_latex(tmp_path_factory):
+    """After `ketlit ingest` + `ketlit export`: every title PubMed marked up has the same tags
+    in CSL-JSON (<u> has no CSL form) and the LaTeX commands in BibTeX; the titles without
+    markup get none."""
+    marked = _raw_marked_titles()
+    assert len(marked) >= 5 and {"i", "sub"} <= set().union(*marked.values())
+    out = ingested_exports(tmp_path_factory)
+    csl = {str(item["PMID"]): item for item in json.loads(out["csl-json"])}
+    bib = _bib_entries(out["bibtex"])
+    for pmid, item in csl.items():
+        tags = marked.get(pmid, set())
+        assert set(_TAGS.findall(item["title"])) == tags - {"u"}, (pmid, item["title"])
+        title = re.search(r"title = \{(.*)\},\n", bib[pmid]).group(1)
+        assert {t for t, cmd in _LATEX.items() if cmd in title} == tags, (pmid, title)
+    assert "<i>TERT</i>" in csl["27797938"]["title"]
+
+
+def test_plain_text_formats_stay_plain_after_ingest(tmp_path_factory):
+    out = ingested_exports(tmp_path_factory)
+    for fmt in ("ris", "medline", "csv", "text"):
+        text = out[fmt]
+        assert not re.search(r"</?(i|b|u|sub|sup)>|mml:|<math|\\text[a-z]+\{", text), fmt
+        assert "the TERT gene region" in text, fmt  # the words stay, the tags go
+
+
+def test_mathml_becomes_readable_text_in_every_format():
+    """PubMed's MathML (30108519's V-dot-O2max, moved into its title to test titles too) reads
+    as "VO2max" everywhere, beside markup that each format keeps or drops."""
+    raw = (EFETCH_XML / "biopython" / "Tests" / "Entrez" / "pubmed6.xml").read_text("utf-8")
+    start = raw.index("<mml:math")
+    math = raw[start:raw.index("</mml:math>", start) + len("</mml:math>")]
+    record = raw[raw.rindex("<PubmedArticle>", 0, start):
+                 raw.index("</PubmedArticle>", start) + len("</PubmedArticle>")]
+    record = re.sub(r"<ArticleTitle>.*?</ArticleTitle>", lambda _: (
+        f"<ArticleTitle>Maximal oxygen uptake ({math}) of <i>Homo sapiens</i> at "
+        "10<sup>-3</sup> M.</ArticleTitle>"), record, flags=re.S)
+    (art,) = parse_articles(f"<PubmedArticleSet>{record}</PubmedArticleSet>".encode())
+    plain = "Maximal oxygen uptake (VO2max) of Homo sapiens at 10-3 M"
+    csl = json.loads(export([art], "csl-json"))[0]
+    assert csl["title"] == "Maximal oxygen uptake (VO2max) of <i>Homo sapiens</i> at 10<sup>-3</sup> M"
+    assert "{(VO2max)} of \\textit{Homo sapiens} at 10\\textsuperscript{-3}" in export([art], "bibtex")
+    for fmt in ("ris", "medline", "csv", "text"):
+        text = export([art], fmt)
+        assert plain in text and "mml" not in text and "<" not in text.replace("P < 0", ""), fmt
+        if fmt != "text":  # (a reference list has no abstracts)
+            assert "maximal oxygen uptake ( VO2max ) 67.6" in " ".join(text.split()), fmt

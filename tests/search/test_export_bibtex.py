@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
-import shutil
 import subprocess
 import unicodedata
 from pathlib import Path
@@ -14,11 +14,19 @@ import pytest
 from bibtexparser import middlewares as mw
 from pylatexenc.latex2text import LatexNodes2Text
 
-from harvester.medline import iter_medline
 from index.article import Article, Author
 from search.export.base import expand_pages
-from tests.helpers import PUBMED_DATA
-from tests.search.export_cases import all_cases, book_articles, by_pmid, export, hard_cases, ws
+from tests.search.export_cases import (
+    all_cases,
+    book_articles,
+    by_pmid,
+    every_shared_record,
+    export,
+    hard_cases,
+    ingested_exports,
+    ws,
+)
+from tests.search.outside_readers import need_tex
 
 # The escapes ketlit writes that pylatexenc's default table does not know.
 _MACROS = {r"\textless{}": "<", r"\textgreater{}": ">", r"\textbraceleft{}": "{",
@@ -252,16 +260,14 @@ def test_pybtex_reads_every_entry_with_every_author():
 
 
 def every_record() -> list[Article]:
-    """Every record of ../shared/data/pubmed: all efetch XML (as ingest parses it), every
-    MEDLINE file, and the hard cases."""
-    arts = list(all_cases())
-    have = {a.pmid for a in arts}
-    for path in sorted((PUBMED_DATA / "medline-nbib").rglob("*.txt")):
-        for art in iter_medline(path):
-            if art.pmid not in have:
-                have.add(art.pmid)
-                arts.append(art)
-    return arts
+    """Every record of ../shared/data/pubmed (every XML record element, repeats included, the
+    cassettes' and every MEDLINE file's records) and the hard cases."""
+    return [*every_shared_record(), *hard_cases()]
+
+
+def test_every_record_is_every_record_the_manifest_counts():
+    # MANIFEST.md: 392 record elements in the XML files, 6 in the cassettes, 8 in MEDLINE format
+    assert len(every_shared_record()) == 392 + 6 + 8
 
 
 def torture_record() -> Article:
@@ -288,57 +294,119 @@ def torture_record() -> Article:
 STYLES = ["plain", "unsrt", "plainnat", "apalike", "plainnat+natbib,url"]
 
 
-@pytest.fixture(scope="module")
-def compiled_bib(tmp_path_factory):
-    if shutil.which("pdflatex") is None or shutil.which("bibtex") is None:
-        pytest.skip(reason="pdflatex/bibtex are not installed (.ci/run installs TeX Live)")
-    work = tmp_path_factory.mktemp("latex")
-    (work / "refs.bib").write_text(export([*every_record(), torture_record()], "bibtex"),
-                                   encoding="utf-8")
-    return work
-
-
 def _run(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, errors="replace",
                           timeout=300, check=False)
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("style", STYLES)
-def test_every_record_compiles_with_pdflatex_and_bibtex(compiled_bib, style):
-    """The whole shared set plus a record of every hard character compiles with no error and
-    no warning from bibtex, no error and no missing glyph from pdflatex (utf8 + T1)."""
-    work = compiled_bib
-    bst, _, packages = style.partition("+")  # "plainnat+natbib,url": with those packages too
-    name = style.replace("+", "-").replace(",", "-")
+def compile_bib(work: Path, bib: str, style: str) -> tuple[str, str, str]:
+    """pdflatex + bibtex + pdflatex x2 of a document citing every entry of ``bib`` (a .bib in
+    ``work``) with a style ("plainnat+natbib,url": that style with those packages), as a user
+    with [utf8]{inputenc} and [T1]{fontenc} would; asserts that nothing went wrong or was
+    damaged on the way and returns (.blg, .log, .bbl)."""
+    bst, _, packages = style.partition("+")
+    name = f"{bib}-{style}".replace("+", "-").replace(",", "-")
     (work / f"{name}.tex").write_text(
         "\\documentclass{article}\n\\usepackage[utf8]{inputenc}\n\\usepackage[T1]{fontenc}\n"
         + (f"\\usepackage{{{packages}}}\n" if packages else "")
         + f"\\begin{{document}}\n\\nocite{{*}}\n\\bibliographystyle{{{bst}}}\n"
-        "\\bibliography{refs}\n\\end{document}\n", encoding="utf-8")
-    style = name
-    latex = ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", style]
+        f"\\bibliography{{{bib}}}\n\\end{{document}}\n", encoding="utf-8")
+    latex = ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", name]
     assert _run(latex, work).returncode == 0
-    bib = _run(["bibtex", style], work)
-    blg = (work / f"{style}.blg").read_text(encoding="latin-1")
-    assert bib.returncode in (0, 1), blg[-3000:]  # 1 = warnings, 2 = errors
+    bib_run = _run(["bibtex", name], work)
+    blg = (work / f"{name}.blg").read_text(encoding="latin-1")
+    assert bib_run.returncode in (0, 1), blg[-3000:]  # 1 = warnings, 2 = errors
     assert "error message" not in blg, blg[-3000:]
-    # the one warning left is the truth: a record without any author
-    authorless = {e.key for art, e in zip([*every_record(), torture_record()],
-                                          _parse((work / "refs.bib").read_text()).entries,
-                                          strict=True) if not art.authors}
+    entries = _parse((work / f"{bib}.bib").read_text(encoding="utf-8")).entries
+    assert f"You've used {len(entries)} entries" in blg
+    # what bibtex may say: the one warning the data makes true, a record without any author.
+    # Everything else ("Too many commas in name", "I was expecting a `,'", "can't use both
+    # author and editor fields", "There's a number but no volume", "empty journal", a repeated
+    # entry, an unbalanced brace ...) means an entry reached the style damaged.
+    authorless = {e.key for e in entries if "author" not in e.fields_dict}
     warnings = re.findall(r"^Warning--(.*)$", blg, re.M)
     assert all(re.fullmatch(r"empty author in (\w+)", w) and w.split()[-1] in authorless
                for w in warnings), warnings
     for _ in range(2):
         run = _run(latex, work)
-        log = (work / f"{style}.log").read_text(encoding="latin-1")
+        log = (work / f"{name}.log").read_text(encoding="latin-1")
         assert run.returncode == 0, log[-3000:]
-    assert "Missing character" not in log
     assert not re.search(r"^! ", log, re.M)
-    bbl = (work / f"{style}.bbl").read_text(encoding="latin-1")
-    assert bbl.count("\\bibitem") == len(every_record()) + 1
+    # a glyph the font lacks, a character inputenc cannot set, a citation that did not resolve
+    for damage in ("Missing character", "Unicode character", "undefined", "Undefined"):
+        assert damage not in log, damage
+    bbl = (work / f"{name}.bbl").read_text(encoding="latin-1")
+    assert bbl.count("\\bibitem") == len(entries)
+    return blg, log, bbl
+
+
+@pytest.fixture(scope="module")
+def latex_dir(tmp_path_factory):
+    need_tex("pdflatex", "bibtex")
+    return tmp_path_factory.mktemp("latex")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("style", STYLES)
+def test_every_record_compiles_with_pdflatex_and_bibtex(latex_dir, style):
+    """Every shared record plus a record of every hard character compiles with no error, no
+    warning from bibtex but the true one, no error and no missing glyph from pdflatex."""
+    refs = latex_dir / "refs.bib"
+    if not refs.exists():
+        refs.write_text(export([*every_record(), torture_record()], "bibtex"), encoding="utf-8")
+    _, _, bbl = compile_bib(latex_dir, "refs", style)
     assert "-{}-" in bbl  # PubMed's "--" reaches the page as two hyphens
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("style", ["plain", "unsrt", "plainnat", "apalike"])
+def test_ingested_then_exported_file_compiles(latex_dir, tmp_path_factory, style):
+    """What a user does: `ketlit ingest` every shared XML and .nbib file, `ketlit export --format
+    bibtex -o refs.bib`, and build it with each standard style."""
+    exported = latex_dir / "ingested.bib"
+    if not exported.exists():
+        exported.write_text(ingested_exports(tmp_path_factory)["bibtex"], encoding="utf-8")
+    _, _, bbl = compile_bib(latex_dir, "ingested", style)
+    assert "\\textit{TERT}" in bbl  # PubMed's <i> reaches the page
+
+
+SORTING = [("Dupont", "Marie"), ("Caron de Fromentel", "Claude"), ("Bernard", "Luc"),
+           ("van der Berg", "Anna"), ("Fournier", "Paul")]
+
+# Sorts by the family name without its particles, as biblatex does by default (useprefix=false)
+# and as JabRef and Zotero file a creator: the split that decides where "Caron de Fromentel" goes.
+LAST_SORT_BST = r"""
+ENTRY { author } {} {}
+FUNCTION {presort}
+{ author #1 "{ll{ }}" format.name$ purify$ "l" change.case$ 'sort.key$ := }
+FUNCTION {out} { "KEY|" cite$ * write$ newline$ }
+READ
+ITERATE {presort}
+SORT
+ITERATE {out}
+"""
+
+
+@pytest.mark.slow
+def test_a_compound_surname_sorts_under_its_first_word(latex_dir):
+    """"Caron de Fromentel" is filed under C (before Dupont), not under "Fromentel" (after
+    Dupont and Fournier), by a sort on the family name, and by plain's sort on von + last."""
+    arts = [dataclasses.replace(_people(Author(last=last, fore=fore)), pmid=str(n),
+                                title=f"Study {n}.") for n, (last, fore) in enumerate(SORTING)]
+    (latex_dir / "sorting.bib").write_text(export(arts, "bibtex"), encoding="utf-8")
+    (latex_dir / "lastsort.bst").write_text(LAST_SORT_BST, encoding="utf-8")
+    (latex_dir / "lastsort.aux").write_text(
+        "\\citation{*}\n\\bibdata{sorting}\n\\bibstyle{lastsort}\n", encoding="utf-8")
+    run = _run(["bibtex", "lastsort"], latex_dir)
+    assert run.returncode == 0, run.stdout
+    bbl = (latex_dir / "lastsort.bbl").read_text(encoding="latin-1")
+    assert [line[4:] for line in bbl.splitlines() if line.startswith("KEY|")] == [
+        "vanderberg2020study", "bernard2020study", "carondefromentel2020study",
+        "dupont2020study", "fournier2020study"]
+    _, _, plain = compile_bib(latex_dir, "sorting", "plain")  # von + last: "van der" under v
+    assert re.findall(r"\\bibitem\{(\w+)\}", plain) == [
+        "bernard2020study", "carondefromentel2020study", "dupont2020study",
+        "fournier2020study", "vanderberg2020study"]
 
 
 NAMES_BST = r"""
@@ -363,8 +431,7 @@ ITERATE {call.type$}
 def test_bibtex_itself_splits_names_as_the_record_does(tmp_path):
     """BibTeX's own name parser (format.name$ with a one-function style) gives back PubMed's
     surname as von + last, with no particle taken from inside a compound surname."""
-    if shutil.which("bibtex") is None:
-        pytest.skip(reason="bibtex is not installed (.ci/run installs TeX Live)")
+    need_tex("bibtex")
     art = _people(*(Author(last=last, fore=fore) for last, fore in SURNAMES))
     (tmp_path / "names.bib").write_text(export([art], "bibtex"), encoding="utf-8")
     (tmp_path / "names.bst").write_text(NAMES_BST, encoding="utf-8")

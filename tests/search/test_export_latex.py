@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import unicodedata
 from pathlib import Path
@@ -19,6 +18,7 @@ from search.export.latex import (
     latex_title,
     text_to_latex,
 )
+from tests.search.outside_readers import need_tex
 
 
 def test_greek_math_arrows_and_units_become_commands_and_nothing_stays_non_ascii():
@@ -91,9 +91,9 @@ def test_title_words_are_protected_around_markup_without_braces_opening_on_a_com
 
 @pytest.mark.slow  # runs kpsewhich
 def test_t1_letters_are_what_latex_declares_for_t1():
+    need_tex("kpsewhich")
     dfu = _kpsewhich("t1enc.dfu")
-    if dfu is None:
-        pytest.skip(reason="TeX (kpsewhich) is not installed")
+    assert dfu is not None, "TeX Live has no t1enc.dfu"
     declared = {chr(int(cp, 16)) for cp in re.findall(r"\\DeclareUnicodeCharacter\{([0-9A-F]+)\}",
                                                       Path(dfu).read_text(encoding="latin-1"))}
     letters = {c for c in declared if unicodedata.category(c).startswith("L")}
@@ -101,8 +101,6 @@ def test_t1_letters_are_what_latex_declares_for_t1():
 
 
 def _kpsewhich(name: str) -> str | None:
-    if shutil.which("kpsewhich") is None:
-        return None
     out = subprocess.run(["kpsewhich", name], capture_output=True, text=True, check=False)
     return out.stdout.strip() or None
 
@@ -114,8 +112,7 @@ PREAMBLE = "\\documentclass{article}\n\\usepackage[utf8]{inputenc}\n\\usepackage
 def test_every_character_the_table_writes_compiles_with_pdflatex(tmp_path):
     """Each entry of the filtered table, and each T1 letter kept as UTF-8, alone on a line of a
     bare article with [utf8]{inputenc} and [T1]{fontenc}: pdflatex reports no error."""
-    if shutil.which("pdflatex") is None:
-        pytest.skip(reason="pdflatex is not installed (.ci/run installs it)")
+    need_tex("pdflatex")
     lines = [f"%U+{cp:04X}\nX{char_to_latex(chr(cp))}X\\par" for cp in sorted(_table())]
     lines += [f"%U+{ord(c):04X}\nX{c}X\\par" for c in sorted(T1_LETTERS)]
     tex = tmp_path / "chars.tex"

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from Bio import Medline
 
+from harvester.medline import iter_medline
 from tests.helpers import PUBMED_DATA
 from tests.search.export_cases import all_cases, book_articles, by_pmid, export, hard_cases, ws
 
@@ -143,8 +144,7 @@ NBIB = sorted((PUBMED_DATA / "medline-nbib").rglob("*.txt"))
 def test_same_lines_as_pubmeds_own_nbib(path: Path):
     """PubMed's file -> ketlit's MEDLINE reader -> Article -> this exporter: the fields ketlit
     keeps come out line for line as PubMed wrote them, wrapping included."""
-    medline = pytest.importorskip("harvester.medline")
-    articles = list(a for a in medline.iter_medline(path) if hasattr(a, "pmid"))
+    articles = list(a for a in iter_medline(path) if hasattr(a, "pmid"))
     ours = export(articles, "medline").split("\n\n")
     theirs = [r for r in re.split(r"\n\s*\n", path.read_text(encoding="utf-8").strip()) if r]
     assert len(ours) == len(theirs)
@@ -165,8 +165,6 @@ NBIB_2023 = PUBMED_DATA / "medline-nbib" / "biopython-2023" / "Tests" / "Medline
 def test_a_current_pubmed_record_comes_out_byte_for_byte():
     """PubMed's 2023 .nbib (trailing space on every wrapped line) -> reader -> exporter: the same
     bytes, every tag and every line break included (the file lacks only its final newline)."""
-    from harvester.medline import iter_medline
-
     theirs = NBIB_2023.read_text(encoding="utf-8")
     ours = export(list(iter_medline(NBIB_2023)), "medline")
     assert ours == theirs + "\n"
@@ -176,8 +174,6 @@ def test_a_current_pubmed_record_comes_out_byte_for_byte():
 def test_history_grants_and_bookkeeping_tags_as_pubmed_writes_them(path: Path):
     """Every AD, AID, PHST, GR line of PubMed's own files comes back (older files: ignoring the
     trailing space a 2023 line keeps), and SO carries "Epub" as PubMed writes it."""
-    from harvester.medline import iter_medline
-
     ours = _blocks(export(list(iter_medline(path)), "medline"))
     theirs = _blocks(path.read_text(encoding="utf-8"))
     for tag in ("AD", "AID", "GR", "PHST"):
