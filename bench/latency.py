@@ -40,6 +40,7 @@ sys.path.insert(0, str(REPO))
 from bench.generate import TOPIC_NAMES, build_model, write_collection  # noqa: E402
 from bench.report import write_section  # noqa: E402
 from index.settings import settings_from_mapping  # noqa: E402
+from index.whoosh.compile import to_whoosh  # noqa: E402
 from index.whoosh.writer import live_index_dir  # noqa: E402
 from search.searcher import Searcher, SearchRequest  # noqa: E402
 
@@ -106,7 +107,7 @@ def measure(data_dir: Path, rounds: int) -> dict[str, object]:
         # Baseline: Whoosh's own evaluation of the same compiled queries.
         for _ in range(max(1, rounds // 2)):
             for _kind, req in QUERIES:
-                q = s._with_filters(s.builder.build(req.query, req.match).query, req)
+                q = s._with_filters(to_whoosh(s.builder.build(req.query, req.match).plan), req)
                 t = time.perf_counter()
                 res = s._s.search(q, limit=20)
                 len(res)

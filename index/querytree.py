@@ -34,6 +34,9 @@ class Term:
     tag: str | None = None  # the tag as typed ("tiab", "au", "title:"), for messages
     stemmed: bool = True  # analysed with stemming (False: names, journals, keyword fields)
     boost: float = 1.0
+    # A typed word that analyses to several ("mg/kg", "high-fat") needs all of them; False
+    # (--match any, a pasted sentence): any of them, each part also counting a little alone.
+    all_words: bool = True
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,9 @@ class DateRange:
     low: int | None
     high: int | None
     date: str = "pdate"
+    # Typed as whole years (2018:2020[dp]): the same records as the full dates, which a backend
+    # may find through a year column; not part of the node's identity.
+    years: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True)

@@ -40,9 +40,10 @@ from index.evidence import (
 from index.settings import Settings
 from index.store import RecordStore
 from index.whoosh.analysis import BiomedTokenizer
+from index.whoosh.compile import to_whoosh
 from index.whoosh.engine import MAX_EXPANSIONS, Evaluator, IndexArrays, sort_by, top_k
 from index.whoosh.writer import live_index_dir, open_index
-from search.query import CompiledQuery, QueryBuilder, pubtype_query
+from search.query import BROWSE, CompiledQuery, QueryBuilder
 from search.vocabulary import Vocabulary, load_vocabulary
 
 # BM25 parameters: the textbook defaults; the relevance benchmark (bench/README.md) found the
@@ -449,7 +450,7 @@ class Searcher:
         relevance-ordered queries. Returns the compiled query, the match mask and (pmid, score)
         pairs in final order; the callers page and add snippets."""
         compiled = self._compile(req)
-        mask, score = self._run(self._with_filters(compiled.query, req))
+        mask, score = self._run(self._with_filters(to_whoosh(compiled.plan), req))
         sort = _effective_sort(req)
         active = [r for r in self.rerankers if getattr(r, "wants", lambda _req: True)(req)]
         rerank = bool(active) and sort == "relevance" and not is_browse(req.query)
@@ -463,7 +464,7 @@ class Searcher:
     def _compile(self, req: SearchRequest) -> CompiledQuery:
         if is_browse(req.query):
             # Browsing: the filters alone choose; nothing to rank, mark or correct.
-            return CompiledQuery(wq.Every(), frozenset(), (), ())
+            return BROWSE
         return self.builder.build(req.query, req.match)
 
     def _with_filters(self, q: wq.Query, req: SearchRequest) -> wq.Query:
@@ -474,7 +475,8 @@ class Searcher:
         if req.year_from is not None or req.year_to is not None:
             filters.append(wq.NumericRange("year", req.year_from, req.year_to))
         if req.types:
-            filters.append(pubtype_query(self.vocab, list(req.types)))
+            filters.append(_any("pubtype", [self.vocab.publication_type(n).lower()
+                                            for n in req.types]))
         if req.languages:
             filters.append(_any("lang", [self.vocab.language(x) for x in req.languages]))
         if req.has_abstract:
@@ -585,7 +587,7 @@ class Searcher:
             alt = self.builder.build(text, req.match)
         except QueryError:
             return None
-        alt_mask, _ = self._run(self._with_filters(alt.query, req))
+        alt_mask, _ = self._run(self._with_filters(to_whoosh(alt.plan), req))
         if not alt_mask.any():
             return None
         return text

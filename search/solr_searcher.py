@@ -28,6 +28,7 @@ from index.solr.backend import SolrIndex
 from index.solr.translate import MATCH_ALL, escape, to_solr
 from index.store import RecordStore
 from index.whoosh.analysis import BiomedTokenizer
+from index.whoosh.compile import to_whoosh
 from search.query import CompiledQuery, QueryBuilder
 from search.searcher import (
     Hit,
@@ -83,7 +84,7 @@ class SolrSearcher(Searcher):
         compiled = self._compile(req)
         filters = self._with_filters(wq.Every(), req)
         fq = [] if isinstance(filters, wq.Every) else [to_solr(filters)]
-        return compiled, to_solr(compiled.query), fq
+        return compiled, to_solr(to_whoosh(compiled.plan)), fq
 
     def search(self, req: SearchRequest) -> SearchResponse:
         _validate(req)
@@ -188,7 +189,7 @@ class SolrSearcher(Searcher):
             return None
         filters = self._with_filters(wq.Every(), req)
         fq = [] if isinstance(filters, wq.Every) else [to_solr(filters)]
-        return text if self.index.count(to_solr(alt.query), fq) > 0 else None
+        return text if self.index.count(to_solr(to_whoosh(alt.plan)), fq) > 0 else None
 
 
 def _score(doc: dict[str, Any], req: SearchRequest) -> float | None:

@@ -1,12 +1,14 @@
-"""The query language: PubMed tags, Whoosh syntax, errors that say where, synonyms."""
+"""The query language: PubMed tags, Whoosh syntax, errors that say where, synonyms, down to the
+backend-neutral plan (index.query_plan) that every backend compiles."""
 
 from __future__ import annotations
 
 import pytest
-from whoosh import query as wq
 
+from index import query_plan as qp
 from index.errors import QueryError
-from search.query import QueryBuilder, iter_terms
+from index.query_plan import iter_terms, leaves
+from search.query import QueryBuilder
 
 
 @pytest.fixture(scope="module")
@@ -14,31 +16,31 @@ def qb() -> QueryBuilder:
     return QueryBuilder()
 
 
-def terms(q: wq.Query) -> set[tuple[str, str]]:
+def terms(q: qp.Node) -> set[tuple[str, str]]:
     return set(iter_terms(q))
 
 
-def fields_of(q: wq.Query) -> set[str]:
+def fields_of(q: qp.Node) -> set[str]:
     return {f for f, _t in iter_terms(q)}
 
 
 def test_terms_are_anded_by_default_and_ored_with_match_any(qb: QueryBuilder) -> None:
-    q = qb.build("ketamine depression").query
-    assert isinstance(q, wq.And)
-    q_any = qb.build("ketamine depression", "any").query
-    assert isinstance(q_any, wq.Or)
+    q = qb.build("ketamine depression").plan
+    assert isinstance(q, qp.And)
+    q_any = qb.build("ketamine depression", "any").plan
+    assert isinstance(q_any, qp.Or)
     assert ("text", "ketamin") in terms(q) and ("text", "depress") in terms(q)
 
 
 def test_boolean_operators_and_precedence(qb: QueryBuilder) -> None:
-    q = qb.build("ketamine AND depression OR ptsd").query
+    q = qb.build("ketamine AND depression OR ptsd").plan
     # AND binds tighter than OR: (ketamine AND depression) OR ptsd
-    assert isinstance(q, wq.Or)
-    q = qb.build("ketamine NOT review[pt]").query
-    assert isinstance(q, wq.AndNot)
-    assert ("pubtype", "review") in terms(q.b)
-    q = qb.build("ketamine -rats").query
-    assert isinstance(q, wq.AndNot)
+    assert isinstance(q, qp.Or)
+    q = qb.build("ketamine NOT review[pt]").plan
+    assert isinstance(q, qp.AndNot)
+    assert ("pubtype", "review") in terms(q.negative)
+    q = qb.build("ketamine -rats").plan
+    assert isinstance(q, qp.AndNot)
 
 
 @pytest.mark.parametrize(("tagged", "field"), [
@@ -47,33 +49,33 @@ def test_boolean_operators_and_precedence(qb: QueryBuilder) -> None:
     ("ketamine[tiab]", "abstract"), ("title:ketamine", "title"),
 ])
 def test_field_tags(qb: QueryBuilder, tagged: str, field: str) -> None:
-    assert field in fields_of(qb.build(tagged).query)
+    assert field in fields_of(qb.build(tagged).plan)
 
 
 def test_words_before_a_tag(qb: QueryBuilder) -> None:
-    q = qb.build("randomized controlled trial[pt]").query
-    assert q == wq.Term("pubtype", "randomized controlled trial")
-    q = qb.build("ketamine randomized controlled trial[pt]").query
-    assert isinstance(q, wq.And) and wq.Term("pubtype", "randomized controlled trial") in q.subqueries
+    q = qb.build("randomized controlled trial[pt]").plan
+    assert q == qp.Term("pubtype", "randomized controlled trial")
+    q = qb.build("ketamine randomized controlled trial[pt]").plan
+    assert isinstance(q, qp.And) and qp.Term("pubtype", "randomized controlled trial") in q.items
     # A surname with initials is PubMed's author search: the initials are a prefix ("Zarate CA"
     # finds "Zarate CAJ" too), matched against whole names.
-    assert qb.build("Zarate CA[au]").query == wq.Prefix("keys", "au:zarate ca")
-    q = qb.build("ketamine Zarate[au]").query
-    assert isinstance(q, wq.And) and wq.Term("author", "zarate") in q.subqueries
-    q = qb.build("ketamine depression[ti]").query
-    assert isinstance(q, wq.And) and wq.Term("title", "depress") in q.subqueries
-    q = qb.build('"major depression"[ti]').query
-    assert wq.Phrase("title", ["major", "depress"]) in list(q.leaves())
+    assert qb.build("Zarate CA[au]").plan == qp.Prefix("keys", "au:zarate ca")
+    q = qb.build("ketamine Zarate[au]").plan
+    assert isinstance(q, qp.And) and qp.Term("author", "zarate") in q.items
+    q = qb.build("ketamine depression[ti]").plan
+    assert isinstance(q, qp.And) and qp.Term("title", "depress") in q.items
+    q = qb.build('"major depression"[ti]').plan
+    assert qp.Phrase("title", ("major", "depress")) in list(leaves(q))
     assert fields_of(q) == {"title"}
-    assert qb.build("Am J Psychiatry[ta]").query == wq.Term("keys", "ta:am j psychiatry")
-    assert qb.build("Am. J. Psychiatry[ta]").query == wq.Term("keys", "ta:am j psychiatry")
+    assert qb.build("Am J Psychiatry[ta]").plan == qp.Term("keys", "ta:am j psychiatry")
+    assert qb.build("Am. J. Psychiatry[ta]").plan == qp.Term("keys", "ta:am j psychiatry")
 
 
 def test_publication_type_and_language_aliases(qb: QueryBuilder) -> None:
-    assert qb.build("rct[pt]").query == wq.Term("pubtype", "randomized controlled trial")
-    assert qb.build("meta-analysis[pt]").query == wq.Term("pubtype", "meta-analysis")
-    assert qb.build("english[la]").query == wq.Term("lang", "eng")
-    assert qb.build("fre[la]").query == wq.Term("lang", "fre")
+    assert qb.build("rct[pt]").plan == qp.Term("pubtype", "randomized controlled trial")
+    assert qb.build("meta-analysis[pt]").plan == qp.Term("pubtype", "meta-analysis")
+    assert qb.build("english[la]").plan == qp.Term("lang", "eng")
+    assert qb.build("fre[la]").plan == qp.Term("lang", "fre")
 
 
 @pytest.mark.parametrize(("text", "field", "lo", "hi"), [
@@ -86,31 +88,31 @@ def test_publication_type_and_language_aliases(qb: QueryBuilder) -> None:
     ("year:2018", "year", 2018, 2018), ("2015:[dp]", "year", 2015, None),
 ])
 def test_date_ranges(qb: QueryBuilder, text: str, field: str, lo: int, hi: int | None) -> None:
-    q = qb.build(text).query
-    assert isinstance(q, wq.NumericRange)
-    assert (q.fieldname, q.start, q.end) == (field, lo, hi)
+    q = qb.build(text).plan
+    assert isinstance(q, qp.Range)
+    assert (q.field, q.low, q.high) == (field, lo, hi)
 
 
 def test_phrases_and_truncation(qb: QueryBuilder) -> None:
-    q = qb.build('"treatment resistant depression"').query
-    assert any(isinstance(x, wq.Phrase) and x.words == ["treatment", "resist", "depress"]
-               for x in q.leaves())
+    q = qb.build('"treatment resistant depression"').plan
+    assert any(isinstance(x, qp.Phrase) and x.words == ("treatment", "resist", "depress")
+               for x in leaves(q))
     # Truncation looks at the unstemmed words of each part (index.whoosh.schema ``words``).
-    q = qb.build("depress*").query
-    assert {x.text for x in q.leaves() if isinstance(x, wq.Prefix)} == \
+    q = qb.build("depress*").plan
+    assert {x.text for x in leaves(q) if isinstance(x, qp.Prefix)} == \
         {"t:depress", "a:depress", "k:depress", "m:depress"}
-    q = qb.build("change*[tiab]").query
-    assert {x.text for x in q.leaves()} == {"t:change", "a:change", "k:change"}
-    q = qb.build("ket?mine").query
-    assert any(isinstance(x, wq.Wildcard) for x in q.leaves())
+    q = qb.build("change*[tiab]").plan
+    assert {x.text for x in leaves(q)} == {"t:change", "a:change", "k:change"}  # type: ignore[union-attr]
+    q = qb.build("ket?mine").plan
+    assert any(isinstance(x, qp.Wildcard) for x in leaves(q))
 
 
 def test_hyphenated_word_matches_joined_or_parts(qb: QueryBuilder) -> None:
-    q = qb.build("IL-6").query
-    leaves = list(q.leaves())
-    assert wq.Term("text", "il6") in leaves or any(
-        isinstance(x, wq.Term) and x.text == "il6" for x in leaves)
-    assert any(isinstance(x, wq.Phrase) and x.words == ["il", "6"] for x in leaves)
+    q = qb.build("IL-6").plan
+    found = leaves(q)
+    assert qp.Term("text", "il6") in found or any(
+        isinstance(x, qp.Term) and x.text == "il6" for x in found)
+    assert any(isinstance(x, qp.Phrase) and x.words == ("il", "6") for x in found)
 
 
 @pytest.mark.parametrize(("typed", "expected"), [
@@ -123,16 +125,16 @@ def test_hyphenated_word_matches_joined_or_parts(qb: QueryBuilder) -> None:
     ("arketamine", ["r", "ketamin"]),
 ])
 def test_vocabulary_synonyms_expand(qb: QueryBuilder, typed: str, expected: list[str]) -> None:
-    q = qb.build(typed).query
+    q = qb.build(typed).plan
     words = {t for _f, t in iter_terms(q)}
     assert set(expected) <= words, words
 
 
 def test_synonyms_weigh_less_than_the_typed_word(qb: QueryBuilder) -> None:
-    q = qb.build("PTSD").query
-    boosts = {x.text: x.boost for x in q.leaves() if isinstance(x, wq.Term) and x.fieldname == "text"}
+    q = qb.build("PTSD").plan
+    boosts = {x.text: x.boost for x in leaves(q) if isinstance(x, qp.Term) and x.field == "text"}
     assert boosts["ptsd"] == 1.0
-    phrases = [x for x in q.leaves() if isinstance(x, wq.Phrase) and x.fieldname == "text"]
+    phrases = [x for x in leaves(q) if isinstance(x, qp.Phrase) and x.field == "text"]
     assert phrases and all(p.boost < 1.0 for p in phrases)
 
 
@@ -172,9 +174,9 @@ def test_pasted_sentences_parse(qb: QueryBuilder) -> None:
                  "Alirocumab treatment reduces apo(a) fractional clearance rate.",
                  "Does ketamine work for depression?",
                  "10% of deaths happen in newborns aged less than 6 months: p < 0.05"]:
-        q = qb.build(text, "any").query
-        assert isinstance(q, wq.Or)
-    words = {t for _f, t in iter_terms(qb.build("Does ketamine work?", "any").query)}
+        q = qb.build(text, "any").plan
+        assert isinstance(q, qp.Or)
+    words = {t for _f, t in iter_terms(qb.build("Does ketamine work?", "any").plan)}
     assert "work" in words  # a trailing "?" is punctuation, not a wildcard
 
 
