@@ -1,9 +1,9 @@
 """Accuracy and cost of the evidence annotations (issue 16) on PsyNamic's annotated abstracts.
 
 The 661 dev records of ../shared/data/annotation/psynamic-dev.jsonl (title and abstract only) are
-written as a PubMed XML file and ingested with ``ketlit ingest``'s library path
-(``harvester.ingest.ingest_files``) into a fresh data directory; the annotations are read back from
-the record store (what ``show --json`` and ``search --json`` print) and scored with
+written as a PubMed XML file, ingested with ``ketlit ingest`` into a fresh data directory, and
+their annotations read back from ``ketlit search --json`` (the path the external check takes),
+each command in its own process, and scored with
 ../shared/tools/annotation_score.py, PsyNamic's own scoring (weighted F1 per task). The records are
 split into the even rows (whose errors were read while writing the rules) and the odd rows (only
 ever scored) to show how the rules do on abstracts they were not written from. The cost per
@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import subprocess
 import sys
 import tempfile
 import time
@@ -29,11 +30,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench.report import write_section  # noqa: E402
-from harvester.ingest import ingest_files  # noqa: E402
 from index.annotations import annotate  # noqa: E402
 from index.article import Article  # noqa: E402
-from index.settings import Settings  # noqa: E402
-from index.store import RecordStore  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data" / "annotation" / "psynamic-dev.jsonl"
 SCORER = REPO.parent / "shared" / "tools" / "annotation_score.py"
@@ -63,25 +61,35 @@ def pubmed_xml(records: list[dict]) -> str:
     return "\n".join(parts)
 
 
+def ketlit(config: Path, *args: str) -> str:
+    """One ``ketlit`` command in its own process, this checkout's modules first on the path
+    (the venv's ``ketlit`` script may point at another checkout)."""
+    proc = subprocess.run(
+        [sys.executable, "-c", "import sys; from search.cli import main; sys.exit(main())",
+         "--config", str(config), *args],
+        cwd=REPO, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise SystemExit(f"ketlit {args[0]} failed ({proc.returncode}): {proc.stderr.strip()}")
+    return proc.stdout
+
+
 def ingest_and_read(records: list[dict]) -> tuple[dict[str, dict], float]:
-    """Predictions by PsyNamic id, read back from the store after a real ingest."""
+    """Predictions by PsyNamic id, as the external check reads them: ``ketlit ingest`` of a
+    PubMed XML file, then the ``annotations`` of every result of ``ketlit search --json``."""
     with tempfile.TemporaryDirectory(prefix="bench-annotation-") as tmp:
         path = Path(tmp) / "psynamic-dev.xml"
         path.write_text(pubmed_xml(records), encoding="utf-8")
-        settings = Settings(data_dir=Path(tmp) / "data")
+        config = Path(tmp) / "config.yaml"
+        config.write_text(f"data_dir: {Path(tmp) / 'data'}\n", encoding="utf-8")
         t0 = time.perf_counter()
-        ingest_files(settings, [path])
+        ketlit(config, "ingest", "--quiet", str(path))
         seconds = time.perf_counter() - t0
-        store = RecordStore(settings.store_path)
-        try:
-            got = store.get_many(str(FIRST_PMID + i) for i in range(len(records)))
-        finally:
-            store.close()
-    preds = {}
-    for i, r in enumerate(records):
-        art = got.get(str(FIRST_PMID + i))
-        preds[r["id"]] = (art.annotations or {}) if art else {}
-    return preds, seconds
+        out = json.loads(ketlit(config, "search", "--json", "--limit", "10000"))
+    by_pmid = {r["pmid"]: r.get("annotations") or {} for r in out["results"]}
+    if out["total"] != len(records):
+        raise SystemExit(f"search --json found {out['total']} of {len(records)} records")
+    return {r["id"]: by_pmid.get(str(FIRST_PMID + i), {})
+            for i, r in enumerate(records)}, seconds
 
 
 def cost_ms(records: list[dict]) -> float:
@@ -123,8 +131,8 @@ def main() -> None:
         "## Evidence annotations (issue 16)",
         "",
         f"`python bench/annotation.py`: the {len(records)} PsyNamic dev abstracts ingested as "
-        "PubMed XML through `ketlit ingest`'s library path, annotations read back from the "
-        "store, scored by ../shared/tools/annotation_score.py (weighted F1, PsyNamic's scoring). "
+        "PubMed XML with `ketlit ingest`, annotations read back from `ketlit search --json` "
+        "(the external check's path), scored by ../shared/tools/annotation_score.py (weighted F1, PsyNamic's scoring). "
         f"Even rows ({len(a)}): the rules were written reading their errors; odd rows ({len(b)}): "
         "only scored, never read, so they estimate unseen abstracts. The dev records carry title "
         "and abstract only (no publication types, MeSH or keywords), as the external check's "

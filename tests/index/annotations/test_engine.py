@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from index.annotations import ANNOTATION_KEYS, annotate, load_rules
-from index.annotations.engine import _anchor
 from index.article import Article
 from index.errors import ConfigError
 from index.store import RecordStore
@@ -66,12 +65,6 @@ def test_registry_ids_from_databank_list() -> None:
 def test_publication_types_count() -> None:
     a = annotate(art("Ketamine and mood", "", publication_types=["Case Reports"]))
     assert a["design"] == ["case-report"]
-
-
-def test_anchor_is_a_literal_every_match_contains() -> None:
-    assert _anchor(r"randomi[sz]ed") == "randomi"
-    assert _anchor(r"infusions?") == "infusion"
-    assert _anchor(r"(?:a|b)") is None
 
 
 def test_bad_rules_file_is_a_config_error(tmp_path: Path) -> None:

@@ -1,0 +1,53 @@
+"""People counted from hand-written abstracts (none comes from the PsyNamic data): the forms a
+count takes, a whole and its parts counted once, comparison people and the parts of a study."""
+
+from __future__ import annotations
+
+import pytest
+
+from index.annotations import annotate, load_rules
+from index.annotations.counts import count_participants
+from index.article import Article
+
+
+def ann(title: str, abstract: str = "") -> dict:
+    return annotate(Article(pmid="1", title=title, abstract=abstract))
+
+
+PARTICIPANTS = [
+    ("Twelve healthy, right-handed men received ketamine.", 12),
+    ("Twenty-four subjects (12 men, 12 women; mean age 30) took part, and 16 subjects "
+     "(8 men, 8 women) joined later.", 40),
+    ("We compared 12 participants who took MDMA with 12 participants who drank alcohol.", 24),
+    ("PET was performed in 117 subjects: 30 current users, 29 former users, 29 drug-naive "
+     "subjects and 29 users of other drugs.", 117),
+    ("Depressed patients (n = 78) received ketamine (n = 39) or midazolam (n = 39).", 78),
+    ("One patient took 500 mg/day and 3 people took lower doses.", 3),
+    ("Twelve of 15 participants stopped smoking.", 15),
+    ("Globally, 260 million people suffer from depression. Twenty patients will be treated.", 20),
+    ("Most callers were men: 29 patients (56%) had taken the drug before.", 52),
+    ("Five-hundred participants completed the survey.", 500),
+    ("Three hundred and forty-two respondents answered.", 342),
+    # a whole and its parts: "of N" is the whole, and a share after it is the part's share
+    ("Of 90 enrolled patients, 70 completed and 12 withdrew.", 90),
+    ("Four of 8 patients (50%) responded.", 8),
+    ("Seventy participants (30% female) were included.", 70),
+    # the function "of 22 users" is no whole: the groups add up
+    ("The memory of 22 users was compared with that of 20 drug-naive subjects.", 42),
+    # comparison people counted in a sentence of their own join the patients
+    ("Twelve patients received ketamine. Twelve age-matched healthy controls were scanned once.",
+     24),
+    # the parts of a study in sentences of their own add up
+    ("In experiment 1, 30 volunteers took LSD. In experiment 2, 20 volunteers took placebo.", 50),
+    ("In study 1 (n = 30) volunteers took LSD. In study 2 (n = 12 of 30) they took it again.", 30),
+]
+
+
+@pytest.mark.parametrize(("abstract", "n"), PARTICIPANTS)
+def test_participant_counts(abstract: str, n: int) -> None:
+    assert ann("A study", abstract)["participants"] == n
+
+
+def test_no_count_is_none() -> None:
+    assert count_participants(load_rules().count, "ketamine 0.5 mg/kg over 40 min.") is None
+
