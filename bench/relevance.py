@@ -40,6 +40,7 @@ from bench.report import write_section  # noqa: E402
 from index.article import Article  # noqa: E402
 from index.settings import settings_from_mapping  # noqa: E402
 from index.store import ORIGIN_INGEST, RecordStore  # noqa: E402
+from index.whoosh.plain import plain_baseline  # noqa: E402
 from index.whoosh.writer import rebuild_index  # noqa: E402
 
 
@@ -122,30 +123,6 @@ def run_ketlit_batch(config: Path, queries: dict[str, str], limit: int = 100,
     return proc.stdout
 
 
-def whoosh_baseline(corpus: list[dict], queries: dict[str, str], tmp: Path) -> dict[str, list[str]]:
-    """Plain Whoosh as documented: StemmingAnalyzer, BM25F defaults, OR query over two fields."""
-    from whoosh import fields, index, qparser, scoring
-    from whoosh.analysis import StemmingAnalyzer
-
-    schema = fields.Schema(id=fields.ID(stored=True, unique=True),
-                           title=fields.TEXT(analyzer=StemmingAnalyzer()),
-                           text=fields.TEXT(analyzer=StemmingAnalyzer()))
-    ix = index.create_in(str(tmp), schema)
-    w = ix.writer(limitmb=256)
-    for d in corpus:
-        w.add_document(id=str(d["_id"]), title=d.get("title") or "", text=d.get("text") or "")
-    w.commit()
-    parser = qparser.MultifieldParser(["title", "text"], schema, group=qparser.OrGroup)
-    parser.remove_plugin_class(qparser.FieldsPlugin)
-    parser.remove_plugin_class(qparser.WildcardPlugin)
-    run: dict[str, list[str]] = {}
-    with ix.searcher(weighting=scoring.BM25F()) as s:
-        for qid, text in queries.items():
-            q = parser.parse(text)
-            run[qid] = [h["id"] for h in s.search(q, limit=100)]
-    return run
-
-
 ABLATIONS: list[tuple[str, dict]] = [
     ("default", {}),
     ("no title bonus (record text only)", {"fields": {"text": 1.0}}),
@@ -173,8 +150,9 @@ def run_ablations(config: Path, queries: dict[str, str],
                 s.builder.synonym_boost = opts["synonyms"]
             if "proximity" in opts:
                 s.builder.proximity_weight = opts["proximity"]
-            s._engine.k1 = opts.get("k1", s._engine.k1)
-            s._engine.b = opts.get("b", s._engine.b)
+            engine = s.backend.engine  # type: ignore[attr-defined]  (the Whoosh backend's)
+            engine.k1 = opts.get("k1", engine.k1)
+            engine.b = opts.get("b", engine.b)
             run = {qid: [p for p, _ in s.rank(SearchRequest(" ".join(t.split()), match="any",
                                                             limit=100))]
                    for qid, t in queries.items()}
@@ -324,7 +302,7 @@ def main() -> None:
                                 (t_search, t_hyb, t_embed, rate))
         if not args.no_baseline:
             (tmp / "whoosh").mkdir()
-            base = whoosh_baseline(corpus, queries, tmp / "whoosh")
+            base = plain_baseline(corpus, queries, tmp / "whoosh")
             bnd, brc = ndcg_at(base, qrels), recall_at(base, qrels)
             print(f"plain Whoosh:   nDCG@10 {bnd:.4f}  Recall@100 {brc:.4f}")
             rows.append(("plain Whoosh BM25F baseline (same run)", bnd, brc))

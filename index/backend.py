@@ -1,24 +1,29 @@
 """The SearchBackend protocol: what the searcher asks of an index backend (Whoosh, Solr).
 
-The searcher (search/searcher.py) owns the pipeline: compile the request's query to ketlit's own
-parse tree (index/querytree.py), then ask a backend for the ranked ids, order and page, re-rank
-(Searcher.rerankers), and build hits and snippets from the record store. A backend answers one
-question per request; it never sees Articles or the store.
+The searcher (search/searcher.py) owns the pipeline: parse the request's query to ketlit's own
+tree (index/querytree.py) and lower it to a plan over the index's fields (index/lowering.py,
+index/query_plan.py), then ask a backend for the ranked ids (compile, filter, run, order, page),
+re-rank (Searcher.rerankers), and build hits and snippets from the record store. A backend
+answers one question per request; it never sees Articles or the store.
 
-Status (issue 14): the Whoosh searcher still runs this pipeline inside search/searcher.py; moving
-its run/filter/facet steps behind this protocol (index/whoosh/) is the next step. New backends and
-re-rankers should code against these names.
+Backends: index/whoosh/backend.py (embedded, the default) and index/solr/searching.py
+(SolrCloud). New backends and re-rankers code against these names.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
+
+from index import query_plan as qp
 
 
 @dataclass(frozen=True)
 class Filters:
-    """Selection without ranking: a record must pass every set filter; none adds to a score."""
+    """Selection without ranking: a record must pass every set filter; none adds to a score.
+    Values are the index's: publication types lower-case PubMed names, languages ISO codes (the
+    searcher resolves the vocabulary's aliases)."""
 
     topics: tuple[str, ...] = ()
     year_from: int | None = None
@@ -51,12 +56,13 @@ class BackendResult:
 
 
 class SearchBackend(Protocol):
-    """An index a searcher can ask. ``query`` is a parse tree (index.querytree); ``sort`` is
-    "relevance", "newest" or "oldest"; ``start``/``limit`` select the window of ``ranked``
-    (limit None: every match, for exports); ``facets`` False skips counting them."""
+    """An index a searcher can ask. ``query`` is a lowered plan (index.query_plan; qp.Every()
+    browses); ``sort`` is "relevance", "newest" or "oldest"; ``start``/``limit`` select the
+    window of ``ranked`` (limit None: every match from ``start``, for exports; 0: count only);
+    ``facets`` False skips counting them."""
 
-    def search(self, query: Any, filters: Filters, sort: str, start: int, limit: int | None,
-               *, facets: bool = True) -> BackendResult: ...
+    def search(self, query: qp.Node, filters: Filters, sort: str, start: int,
+               limit: int | None, *, facets: bool = True) -> BackendResult: ...
 
     def doc_count(self) -> int: ...
 
@@ -65,3 +71,17 @@ class SearchBackend(Protocol):
         ...
 
     def close(self) -> None: ...
+
+    def term_weights(self, field: str, counts: Mapping[str, int],
+                     min_df: int = 2) -> list[tuple[float, str]]:
+        """(tf x idf, term) for each of ``counts`` found in at least ``min_df`` records, with
+        the backend's idf ("more like this")."""
+        ...
+
+    def known_word(self, word: str) -> bool:
+        """Is ``word`` in the index's spelling vocabulary ("did you mean")?"""
+        ...
+
+    def closest_word(self, word: str, maxdist: int = 2) -> str | None:
+        """The nearest spelling-vocabulary word (edit distance at most ``maxdist``), or None."""
+        ...

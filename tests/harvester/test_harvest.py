@@ -127,31 +127,6 @@ def test_first_harvest_indexes_exactly_the_union_within_the_cap(tmp_path: Path,
     assert not settings.lock_path.exists()
 
 
-def test_short_batches_at_window_ends_share_an_index_commit(tmp_path: Path,
-                                                             eutils_server: Any) -> None:
-    """Each index commit makes a Whoosh segment; a window's short last batch waits for the
-    next window's records so that commits stay batch-sized (tiny segments brought merges on
-    early). The store still commits every batch."""
-    from whoosh import index as whoosh_index
-
-    from index.whoosh.writer import live_index_dir
-
-    topics = {"patients": "patients"}
-    settings = make_settings(tmp_path, eutils_server, topics, max_results_per_query=30,
-                             batch_size=20)
-    report = run_harvest(settings)
-    assert report.ok, report.summary_lines()
-    assert_matches_server(settings, eutils_server, topics)
-    efetch_batches = len(efetches(eutils_server))
-    windows = report.topics[0].windows
-    assert efetch_batches > 109 // 20 + 1  # windows under the cap of 30 end in short batches
-    directory = live_index_dir(settings)
-    assert directory is not None
-    commits = whoosh_index.open_dir(str(directory)).latest_generation()
-    # ceil(109 / 20) = 6 full-or-final commits after the empty index's generation 0.
-    assert commits <= 6, (commits, efetch_batches, windows)
-
-
 def index_content(settings: Settings) -> dict[tuple[str, bytes], list[tuple[Any, ...]]]:
     """Every term of every field with its postings as (PMID, weight, value): comparable between
     two indexes whatever their segments and document numbers."""
@@ -267,21 +242,13 @@ def test_incremental_picks_up_new_records_revisions_and_retractions(
     assert got[retracted]["retraction_pmids"] == ["99000002"]
     assert_matches_server(settings, eutils_server)
     # ...and the index serves the revised document, not the old one.
-    from index.whoosh.writer import open_index
+    from search.searcher import SearchRequest, open_searcher
 
-    ix = open_index(settings)
-    try:
-        from whoosh.qparser import QueryParser
-        from whoosh.query import Term
-
-        with ix.searcher() as s:
-            q = QueryParser("abstract", ix.schema).parse("zorblax")
-            hits = [h["pmid"] for h in s.search(q, limit=None)]
-            assert hits == [revised]
-            flagged = {h["pmid"] for h in s.search(Term("retracted", True), limit=None)}
-            assert retracted in flagged
-    finally:
-        ix.close()
+    with open_searcher(settings) as s:
+        assert list(s.iter_matching_pmids(SearchRequest("zorblax[ab]"))) == [revised]
+        assert retracted in set(s.iter_matching_pmids(SearchRequest("retracted[sb]")))
+        assert retracted not in set(s.iter_matching_pmids(
+            SearchRequest("", exclude_retracted=True)))
     eutils_server.reset_log()
     assert run_harvest(settings).ok
     assert efetches(eutils_server) == []

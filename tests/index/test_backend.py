@@ -11,3 +11,14 @@ def test_backend_protocol_imports_no_whoosh() -> None:
     code = ("import sys, index.backend, index.analysis; "
             "assert not [m for m in sys.modules if m.startswith('whoosh')], 'whoosh imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.slow
+def test_the_query_side_imports_no_whoosh() -> None:
+    """Parsing, lowering, the searcher's pipeline and the Solr translation load no Whoosh: only
+    the Whoosh backend (index/whoosh/) does, when the config asks for it. (index.solr's writing
+    side still reads index.whoosh.schema's constants.)"""
+    code = ("import sys, search.query, search.searcher, search.solr_searcher, index.lowering, "
+            "index.query_plan, index.solr.translate, search.cli; "
+            "assert not [m for m in sys.modules if m.startswith('whoosh')], 'whoosh imported'")
+    subprocess.run([sys.executable, "-c", code], check=True)

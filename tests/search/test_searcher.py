@@ -286,23 +286,6 @@ def test_searches_during_a_harvest_commit_see_whole_batches(tmp_path: Path,
     assert all(n % 40 == 0 for n in seen), seen
 
 
-@pytest.mark.parametrize(("words", "slop"), [
-    (["breast", "cancer"], 1), (["breast", "cancer"], 3), (["gene", "express"], 1),
-    (["cell", "line"], 1), (["patient", "with"], 1), (["random", "control", "trial"], 1),
-    (["cancer", "breast"], 4),
-])
-def test_phrase_matching_agrees_with_whoosh(searcher: Searcher, words: list[str],
-                                            slop: int) -> None:
-    """The array engine's phrase check gives exactly Whoosh's own phrase matches."""
-    from whoosh import query as wq
-
-    q = wq.Phrase("text", words, slop=slop)
-    mask, _ = searcher._engine.run(q)
-    mine = set(map(int, mask.nonzero()[0]))
-    whoosh = set(q.docs(searcher._s))
-    assert mine == whoosh
-
-
 def test_snippet_picks_the_passage_with_most_matches() -> None:
     from search.searcher import make_snippet
 
