@@ -22,7 +22,7 @@ class Count:
     implied: re.Pattern[str] | None  # "29 patients" just before it (group n): n*100/p people
     words: dict[str, int]
     maximum: int
-    ignore: re.Pattern[str] | None  # a number followed by this is not people (mg, years...)
+    label: re.Pattern[str] | None  # just before a number: it names, not counts ("year 10")
     whole: re.Pattern[str] | None  # just before a count: it is a whole ("of 802 patients")
     comparison: re.Pattern[str] | None  # in a count's words: comparison people (controls)
     part: re.Pattern[str] | None  # a sentence opening a part of the study ("in experiment 2")
@@ -52,7 +52,7 @@ def load_count(c: dict[str, Any]) -> Count:
                   _rx(implied.get("share"), "participants implied share"),
                   _rx(implied_count, "participants implied count"),
                   {str(k).lower(): int(v) for k, v in c["words"].items()},
-                  int(c.get("maximum", 10**7)), _rx(c.get("ignore"), "participants ignore"),
+                  int(c.get("maximum", 10**7)), _rx(c.get("label"), "participants label"),
                   _rx(fill(c.get("whole") or ""), "participants whole"),
                   _rx(c.get("comparison"), "participants comparison"),
                   _rx(c.get("part"), "participants part"))
@@ -104,6 +104,8 @@ def count_participants(count: Count, text: str) -> int | None:
             for m in rx.finditer(hay):
                 at = m.start("n")
                 if at and (hay[at - 1].isalnum() or hay[at - 1] == "."):  # "0.5 mg", "112", "often"
+                    continue
+                if count.label is not None and count.label.search(hay, max(0, at - 16), at):
                     continue
                 v = value(m.group("n"))
                 if v and v <= count.maximum:

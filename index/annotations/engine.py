@@ -73,6 +73,8 @@ class Rules:
     registry_keys: tuple[str, ...]  # lower-case literals one of which every id contains
     # (task, labels, set these, fill these when still empty)
     overrides: tuple[tuple[str, frozenset[str], dict[str, Any], dict[str, Any]], ...]
+    # (task, labels, counts below these are dropped before the overrides fill them)
+    floors: tuple[tuple[str, frozenset[str], dict[str, int]], ...]
 
 
 @lru_cache(maxsize=4)
@@ -104,10 +106,13 @@ def load_rules(path: Path = RULES_PATH) -> Rules:
     reg = raw["registry"]
     overrides = tuple((o["task"], frozenset(o["labels"]), o.get("set") or {}, o.get("fill") or {})
                       for o in raw["overrides"])
+    floors = tuple((o["task"], frozenset(o["labels"]),
+                    {k: int(v) for k, v in o["below"].items()})
+                   for o in raw["overrides"] if o.get("below"))
     f = raw.get("focus") or {}
     focus = Focus(_rx(f.get("background"), "focus background"), _rx(f.get("study"), "focus study"))
     return Rules(tuple(tasks), focus, count, _rx(reg["any"], "registry", case=True),
-                 tuple(k.lower() for k in reg["keys"]), overrides)  # type: ignore[arg-type]
+                 tuple(k.lower() for k in reg["keys"]), overrides, floors)  # type: ignore[arg-type]
 
 
 def _focus(focus: Focus, abstract: str, low: str) -> tuple[str, str]:
@@ -221,6 +226,12 @@ def annotate(art: Article, rules: Rules | None = None) -> dict[str, Any]:
             if rid not in ids:
                 ids.append(rid)
     out["registry"] = ids
+    for task, labels, below in rules.floors:
+        if labels.intersection(chosen.get(task, ())):
+            for key, least in below.items():
+                v = out.get(key)
+                if isinstance(v, int) and v < least:
+                    out[key] = None
     for task, labels, settings, fills in rules.overrides:
         if labels.intersection(chosen.get(task, ())):
             out.update(settings)

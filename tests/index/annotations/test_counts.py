@@ -40,6 +40,12 @@ PARTICIPANTS = [
     # the parts of a study in sentences of their own add up
     ("In experiment 1, 30 volunteers took LSD. In experiment 2, 20 volunteers took placebo.", 50),
     ("In study 1 (n = 30) volunteers took LSD. In study 2 (n = 12 of 30) they took it again.", 30),
+    # a number after "year", "week", "group" names rather than counts
+    ("Schools enrolled year 10 students; 240 students took part.", 240),
+    ("On week 12 patients were seen again.", None),
+    # a size with its share describes some of the people, it is no group of its own
+    ("Thirty subjects took part; most used heroin (n = 21; 70%) or cocaine (n = 18; 60%).", 30),
+    ("Nineteen chronic ketamine abusers and 21 Ss were tested.", 40),
 ]
 
 
@@ -51,3 +57,11 @@ def test_participant_counts(abstract: str, n: int) -> None:
 def test_no_count_is_none() -> None:
     assert count_participants(load_rules().count, "ketamine 0.5 mg/kg over 40 min.") is None
 
+
+
+def test_a_small_count_in_a_review_is_incidental() -> None:
+    review = "Psilocybin safety: a systematic review"
+    assert ann(review, "Sixteen trials were included; 3 participants needed a sedative.")[
+        "participants"] == "not-applicable"
+    assert ann(review, "We pooled 16 trials with a total of 842 participants.")[
+        "participants"] == 842
