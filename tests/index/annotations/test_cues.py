@@ -19,6 +19,9 @@ DESIGN = [
     ("Oral ketamine for chronic pain: a study protocol",
      "Patients will be randomised to ketamine or placebo.", "protocol"),
     ("Ketamine and mood", "We will recruit sixty adults who will receive two doses.", "protocol"),
+    ("Effects of LSD on memory in healthy subjects",
+     "LSD may alter memory. The present study aims to test LSD against placebo in healthy "
+     "subjects.", "protocol"),
     ("Esketamine for depression: a systematic review",
      "We searched MEDLINE and Embase and pooled effect sizes.", "systematic-review"),
     ("Psilocybin and anxiety", "A meta-analysis of twelve trials.", "systematic-review"),
@@ -50,6 +53,9 @@ def test_results_are_not_a_protocol_and_a_pooled_analysis_is_other() -> None:
     a = ann("Ketamine in depression",
             "We will discuss the findings. RESULTS: Scores fell significantly (p < 0.01).")
     assert a["design"] != ["protocol"]
+    a = ann("Esketamine in ten patients: a case series",
+            "This study aims to assess esketamine. FINDINGS: Nine patients improved.")
+    assert a["design"] == ["case-series"]
     assert ann("Ketamine response", "A pooled analysis of three of our randomized trials.")[
         "design"] == ["other"]
 
