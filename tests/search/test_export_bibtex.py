@@ -291,7 +291,8 @@ def torture_record() -> Article:
         doi="10.1000/a_b%c#d&e~f^g<h>", keywords=["α-synuclein", "Depression, Postpartum"])
 
 
-STYLES = ["plain", "unsrt", "plainnat", "apalike", "plainnat+natbib,url"]
+# "bare:apalike": LaTeX's defaults (OT1, no inputenc), for a preamble that loads neither
+STYLES = ["plain", "unsrt", "plainnat", "apalike", "plainnat+natbib,url", "bare:apalike"]
 
 
 def _run(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -302,12 +303,14 @@ def _run(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
 def compile_bib(work: Path, bib: str, style: str) -> tuple[str, str, str]:
     """pdflatex + bibtex + pdflatex x2 of a document citing every entry of ``bib`` (a .bib in
     ``work``) with a style ("plainnat+natbib,url": that style with those packages), as a user
-    with [utf8]{inputenc} and [T1]{fontenc} would; asserts that nothing went wrong or was
-    damaged on the way and returns (.blg, .log, .bbl)."""
-    bst, _, packages = style.partition("+")
-    name = f"{bib}-{style}".replace("+", "-").replace(",", "-")
+    with [utf8]{inputenc} and [T1]{fontenc} would ("bare:": without them); asserts that nothing
+    went wrong or was damaged on the way and returns (.blg, .log, .bbl)."""
+    bare = style.startswith("bare:")
+    bst, _, packages = style.removeprefix("bare:").partition("+")
+    name = f"{bib}-{style}".replace("+", "-").replace(",", "-").replace(":", "-")
     (work / f"{name}.tex").write_text(
-        "\\documentclass{article}\n\\usepackage[utf8]{inputenc}\n\\usepackage[T1]{fontenc}\n"
+        "\\documentclass{article}\n"
+        + ("" if bare else "\\usepackage[utf8]{inputenc}\n\\usepackage[T1]{fontenc}\n")
         + (f"\\usepackage{{{packages}}}\n" if packages else "")
         + f"\\begin{{document}}\n\\nocite{{*}}\n\\bibliographystyle{{{bst}}}\n"
         f"\\bibliography{{{bib}}}\n\\end{{document}}\n", encoding="utf-8")
