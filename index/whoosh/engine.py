@@ -561,10 +561,14 @@ def top_k(mask: np.ndarray, score: np.ndarray, k: int | None) -> np.ndarray:
         return docs
     s = score[docs]
     if k is not None and k < docs.size:
-        part = np.argpartition(-s, k - 1)[:k]
-        docs, s = docs[part], s[part]
+        # Keep every document scoring at least the k-th best score, not just k of them:
+        # argpartition picks among records tied at the cut arbitrarily, so page 1 (k = 20)
+        # and page 2 (k = 40) could both show, or both miss, one of a tie.
+        kth = np.partition(-s, k - 1)[k - 1]
+        keep = -s <= kth
+        docs, s = docs[keep], s[keep]
     order = np.lexsort((docs, -s))
-    return docs[order]
+    return docs[order][:k]
 
 
 def sort_by(mask: np.ndarray, key: np.ndarray, newest: bool, k: int | None) -> np.ndarray:

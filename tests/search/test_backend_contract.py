@@ -74,6 +74,7 @@ def searcher(request: pytest.FixtureRequest, indexed_settings: Settings) -> Iter
     "thyroid[tiab]", "neoplasms[mh]", "review[pt]", "2010:2015[dp]", "canc*", "5-HT2A",
     "eng[la] AND cell", "title:gene", "year:[2000 TO 2010]", "NOT review[pt]", "\"p < 0.05\"",
     "Zarate CA[au]", "(R)-ketamine", "TNF-alpha", "ketamine randomized controlled trial[pt]",
+    "rct[design]", "ketamine AND intravenous[route]", "NOT case-report[design]",
 ])
 def test_same_matches_on_both_backends(indexed_settings: Settings, solr_settings: Settings,
                                        query: str) -> None:
@@ -84,3 +85,17 @@ def test_same_matches_on_both_backends(indexed_settings: Settings, solr_settings
         solr_ids = set(s.iter_matching_pmids(req))
         assert solr_ids == whoosh_ids, query
         assert s.search(req).facets == w.search(req).facets, query
+
+
+@pytest.mark.parametrize("filters", [
+    {"design": ["rct"]}, {"design": ["rct", "cohort"], "route": ["intravenous"]},
+    {"min_participants": 20}, {"drug": ["ketamine"], "exclude_retracted": True},
+])
+def test_same_evidence_filtering_on_both_backends(indexed_settings: Settings,
+                                                  solr_settings: Settings,
+                                                  filters: dict) -> None:
+    """The evidence filters (labels per facet, at least N people) select the same records."""
+    req = SearchRequest(query="", sort="newest", limit=10, **filters)
+    with open_searcher(indexed_settings) as w, open_searcher(solr_settings) as s:
+        assert set(s.iter_matching_pmids(req)) == set(w.iter_matching_pmids(req)), filters
+        assert s.search(req).facets == w.search(req).facets, filters

@@ -286,22 +286,6 @@ def test_searches_during_a_harvest_commit_see_whole_batches(tmp_path: Path,
     assert all(n % 40 == 0 for n in seen), seen
 
 
-def test_snippet_picks_the_passage_with_most_matches() -> None:
-    from search.searcher import make_snippet
-
-    text = ("Filler words here. " * 20 + "Ketamine reduced depression quickly. " +
-            "More filler text follows. " * 20)
-    snip = make_snippet(text, frozenset({"ketamin", "depress"}), width=120)
-    assert "<mark>Ketamine</mark> reduced <mark>depression</mark>" in snip
-    assert snip.startswith("\u2026 ") and snip.endswith(" \u2026")
-    assert len(re_strip(snip)) <= 130
-    assert make_snippet("short text", frozenset({"zzz"})) == "short text"
-
-
-def re_strip(s: str) -> str:
-    return re.sub(r"</?mark>", "", s)
-
-
 def test_multi_segment_index_with_deletions(tmp_path: Path) -> None:
     """Facets, filters and sorting read per-segment columns; deleted records never show."""
     from index.settings import settings_from_mapping
@@ -481,27 +465,6 @@ def test_a_phrase_never_runs_from_a_title_into_its_abstract(tmp_path: Path) -> N
         # Even with a slop, the gap between parts is not bridged.
         assert "1" not in pmids(se.search(SearchRequest(query='"major depression"~20')))
         assert pmids(se.search(SearchRequest(query='"major depression"[ti]'))) == ["2"]
-
-
-def test_snippets_start_and_end_on_word_boundaries() -> None:
-    import html as html_mod
-    import random
-
-    from search.searcher import make_snippet
-
-    rng = random.Random(7)
-    words = ["ketamine", "depression", "esketamine", "placebo-controlled", "trial", "of",
-             "antidepressant", "response", "in", "patients", "Supercalifragilisticexpialidocious"
-             * 3, "the", "and"]
-    for _ in range(300):
-        text = " ".join(rng.choice(words) for _ in range(rng.randint(5, 120)))
-        snip = make_snippet(text, frozenset({"ketamin", "depress"}), width=rng.choice([60, 120]))
-        plain = html_mod.unescape(snip.replace("<mark>", "").replace("</mark>", ""))
-        body = plain.removeprefix("\u2026 ").removesuffix(" \u2026")
-        at = text.find(body)
-        assert at >= 0, (text, snip)
-        assert at == 0 or text[at - 1] == " ", snip
-        assert at + len(body) == len(text) or text[at + len(body)] == " ", snip
 
 
 def test_a_search_past_its_time_budget_stops_with_a_clear_message(

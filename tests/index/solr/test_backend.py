@@ -1,5 +1,5 @@
 """index.solr: documents carry ketlit's analysis; a write Solr did not acknowledge marks nothing
-indexed; the compiled query reaches Solr as ketlit analysed it."""
+indexed (the query's translation: test_translate.py)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from index import query_plan as qp
-from index.backend import Filters
 from index.errors import IndexUnavailableError
 from index.settings import settings_from_mapping
 from index.solr.documents import article_to_solr, encode_tokens
-from index.solr.translate import filter_queries, to_solr
 from index.store import RecordStore
 from index.whoosh.writer import sync_pending
 
@@ -30,35 +27,6 @@ def test_article_document_has_the_text_parts_apart(sample_articles: list) -> Non
     assert doc["text"].startswith("1 ")
     assert ",i=10" in doc["text"]  # TEXT_PART_GAP between title and abstract
     assert doc["hasabs"] is True
-
-
-def test_translation_keeps_analysed_terms_and_structure() -> None:
-    q = qp.AndNot(qp.And((qp.Term("text", "ketamin"), qp.Phrase("text", ("il", "6")),
-                          qp.Prefix("text", "depress"), qp.Range("year", 2019, None))),
-                  qp.Term("pubtype", "review"))
-    assert to_solr(q) == ('(+((+(text:ketamin) +(text:"il 6") +(text:depress*) '
-                          '+(year:[2019 TO *]))) -(pubtype:"review"))')
-    assert to_solr(qp.Term("text", "p<0.05", boost=0.5)) == "(text:p\\<0.05)^0.5"
-    assert to_solr(qp.Phrase("text", ("a", "b"), slop=3)) == 'text:"a b"~3'
-    assert to_solr(qp.Alternatives((qp.Term("text", "ptsd"), qp.Wildcard("words", "t:ket?min")))) \
-        == "((text:ptsd) OR (words:t\\:ket?min))"
-    assert to_solr(qp.Every()) == "*:*"
-    with pytest.raises(TypeError):
-        to_solr("ketamine")  # type: ignore[arg-type]
-
-
-def test_filters_are_filter_queries() -> None:
-    assert filter_queries(Filters()) == []
-    assert filter_queries(Filters(topics=("ptsd", "ocd"), year_from=2019, types=("review",),
-                                  languages=("eng",), has_abstract=True,
-                                  exclude_retracted=True)) == [
-        '((topic:"ptsd") OR (topic:"ocd"))', "year:[2019 TO *]", 'pubtype:"review"',
-        'lang:"eng"', "hasabs:true", "-retracted:true"]
-    # Evidence annotations: any of a facet's labels as keys terms, at least N people.
-    assert filter_queries(Filters(design=("rct", "case-series"), phase=("phase-3",),
-                                  min_participants=50)) == [
-        '((keys:"design:rct") OR (keys:"design:case-series"))', 'keys:"phase:phase-3"',
-        "participants:[50 TO *]"]
 
 
 def test_unacknowledged_write_marks_nothing_indexed(tmp_path: Path, sample_articles: list) -> None:

@@ -166,3 +166,19 @@ def test_facet_ids_are_each_documents_facet_key(indexed_settings: Settings,
     for d, pmid in docs:
         assert keys[ids[d]] == col[d], pmid
         assert keys[ids[d]].decode("utf-8") == facet_key(arts[pmid]), pmid
+
+
+def test_top_k_breaks_ties_at_the_cut_by_docnum() -> None:
+    """A page's cut through tied scores keeps the lower document numbers, so page 1 and page 2
+    are slices of one ranking (argpartition alone picked among the tie arbitrarily)."""
+    from index.whoosh.engine import top_k
+
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        n = int(rng.integers(1, 60))
+        score = rng.integers(0, 4, n).astype(np.float64)  # many ties
+        mask = rng.random(n) < 0.8
+        whole = top_k(mask, score, None).tolist()
+        assert whole == sorted(whole, key=lambda d: (-score[d], d))
+        for k in range(1, n + 1):
+            assert top_k(mask, score, k).tolist() == whole[:k]
