@@ -22,3 +22,23 @@ def test_the_query_side_imports_no_whoosh() -> None:
             "index.query_plan, index.solr.translate, search.cli; "
             "assert not [m for m in sys.modules if m.startswith('whoosh')], 'whoosh imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_both_backends_implement_every_method_of_the_protocol() -> None:
+    """WhooshBackend and SolrBackend take the protocol's parameters under its names, so the
+    searcher can call either (the behaviour: tests/search/test_backend_contract.py)."""
+    import inspect
+
+    from index.backend import SearchBackend
+    from index.solr.searching import SolrBackend
+    from index.whoosh.backend import WhooshBackend
+
+    methods = [n for n, v in vars(SearchBackend).items()
+               if callable(v) and not n.startswith("_")]
+    assert {"search", "doc_count", "refresh", "close", "term_weights", "known_word",
+            "closest_word"} <= set(methods)
+    for cls in (WhooshBackend, SolrBackend):
+        for name in methods:
+            want = list(inspect.signature(getattr(SearchBackend, name)).parameters)
+            got = list(inspect.signature(getattr(cls, name)).parameters)
+            assert got == want, (cls.__name__, name)
