@@ -77,16 +77,38 @@ def write_config(directory: Path, base: str, batch: int) -> Path:
     return path
 
 
+# The parse helper of the no-annotation baseline: the real helper loop, annotate a no-op.
+NO_ANNOTATION_HELPER = (
+    "import contextlib, sys\n"
+    "import harvester.parse_worker as w\n"
+    "w.annotate = lambda art, rules=None: {}\n"
+    "with contextlib.suppress(BrokenPipeError):\n"
+    "    w.serve(sys.stdin.buffer, sys.stdout.buffer)\n")
+
+
 def child_harvest(config: str) -> None:
     """Runs in a fresh process: one end-to-end harvest; prints JSON with time and peak RSS."""
     from harvester.harvest import run_harvest
     from index.settings import load_settings
 
     if os.environ.get("KETLIT_BENCH_NO_ANNOTATIONS"):
-        # The A/B baseline of --annotations-ab: the store writes records without annotating.
+        # The A/B baseline of --annotations-ab: nothing annotates. The harvest annotates in its
+        # parse helper (``python -m harvester.parse_worker``, a process of its own), and the
+        # catalog and the store annotate what arrives without: each gets a no-op.
+        import harvester.parse_worker
+        import index.annotations
         import index.store
 
-        index.store.annotate = lambda art: None  # type: ignore[assignment]
+        for mod in (index.annotations, index.store):
+            mod.annotate = lambda art, rules=None: {}  # type: ignore[attr-defined]
+        popen = subprocess.Popen
+
+        def helper_without_annotations(args: Any, *a: Any, **kw: Any) -> Any:
+            if list(args[1:]) == ["-m", "harvester.parse_worker"]:
+                args = [args[0], "-c", NO_ANNOTATION_HELPER]
+            return popen(args, *a, **kw)
+
+        harvester.parse_worker.subprocess.Popen = helper_without_annotations  # type: ignore[misc]
 
     def children_cpu() -> float:
         ru = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -240,8 +262,9 @@ def annotations_ab(args: argparse.Namespace) -> None:
         "## Harvest with and without evidence annotations (issue 16)",
         "",
         f"`python bench/bench_harvest.py --annotations-ab --records {n} --batch {args.batch}`: "
-        "end-to-end `run_harvest` against the loopback server, the same records, run A (the "
-        "store's `annotate` replaced by a no-op) and B (as shipped) interleaved A B A B, best of "
+        "end-to-end `run_harvest` against the loopback server, the same records, run A (every "
+        "`annotate`, the parse helper's included, a no-op) and B (as shipped) interleaved "
+        "A B A B, best of "
         f"each; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs at the end.",
         "",
         "| run | records per wall-s | records per CPU-s |",

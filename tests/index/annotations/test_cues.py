@@ -138,6 +138,12 @@ def test_condition_cues(title: str, abstract: str, label: str) -> None:
     assert label in ann(title, abstract)["condition"]
 
 
+def test_matched_controls_are_healthy_people() -> None:
+    a = ann("Ketamine response in depression",
+            "We scanned 10 patients with major depression and 15 age-matched controls.")
+    assert "healthy-volunteers" in a["condition"] and "depression" in a["condition"]
+
+
 def test_background_conditions_are_not_the_population() -> None:
     # the background sentence names depression; the study itself is in healthy volunteers
     a = ann("Effects of psilocybin on attention",
@@ -180,6 +186,8 @@ def test_phase_cues(title: str, abstract: str, label: str) -> None:
 CONTROL = [
     ("Ketamine versus placebo", "placebo"),
     ("Ketamine compared with midazolam in depression", "active"),
+    ("Ketamine versus ECT for severe depression", "active"),
+    ("Ketamine or ectopic pacing in arrhythmia", "none"),
     ("Ecstasy users and non-users", "other"),
     ("Open-label ketamine in ten patients", "none"),
 ]
