@@ -60,8 +60,11 @@ def test_ingest_then_hybrid_trec_batch(tmp_path: Path, efetch_files: list[Path])
     q1 = [r for r in rows if r[0] == "q1"]
     scores = [float(r[4]) for r in q1]
     assert scores == sorted(scores, reverse=True)  # trec_eval orders by score
-    lex_q1 = [ln.split()[2] for ln in lex if ln.startswith("q1 ")]
-    assert q1 and sorted(r[2] for r in q1) == sorted(lex_q1)
+    lex_q1 = [ln.split() for ln in lex if ln.startswith("q1 ")]
+    assert q1 and sorted(r[2] for r in q1) == sorted(r[2] for r in lex_q1)
+    # The re-ranker really ran in the batch path: fused scores lie in [0, 1] (min-max of both
+    # signals; the top one is 1 unless ties), BM25's do not.
+    assert 0.0 <= min(scores) and max(scores) <= 1.0 and max(float(r[4]) for r in lex_q1) > 1.0
     # No lexical match: the nearest records by embedding instead of nothing.
     assert not [ln for ln in lex if ln.startswith("q2 ")]
     total = json.loads(run_ketlit(["stats", "--json"], cfg, check=True).stdout)["total"]
