@@ -64,7 +64,7 @@ def test_ingest_then_hybrid_trec_batch(tmp_path: Path, efetch_files: list[Path])
     assert q1 and sorted(r[2] for r in q1) == sorted(r[2] for r in lex_q1)
     # The re-ranker really ran in the batch path: fused scores lie in [0, 1] (min-max of both
     # signals; the top one is 1 unless ties), BM25's do not.
-    assert 0.0 <= min(scores) and max(scores) <= 1.0 and max(float(r[4]) for r in lex_q1) > 1.0
+    assert min(scores) >= 0.0 and max(scores) <= 1.0 and max(float(r[4]) for r in lex_q1) > 1.0
     # No lexical match: the nearest records by embedding instead of nothing.
     assert not [ln for ln in lex if ln.startswith("q2 ")]
     total = json.loads(run_ketlit(["stats", "--json"], cfg, check=True).stdout)["total"]
