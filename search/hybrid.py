@@ -10,7 +10,7 @@ the web all get it through the one pipeline. For a request ranked ``hybrid`` (``
    title and abstract and cached in the store when the Searcher closes, so a search right after
    an ingest works and later ones are fast;
 3. min-max normalises the lexical scores and the cosines over those candidates and mixes them
-   (``index/embeddings/fusion.py``; the weight was chosen on scifact-train, bench/README.md);
+   (``index/embeddings/fusion.py``; the weight: see WEIGHT below);
 4. when the lexical search finds nothing, falls back to the records nearest the query by
    embedding among those the filters select, and says so in the notices.
 
@@ -42,8 +42,9 @@ if TYPE_CHECKING:
     from index.store import RecordStore
     from search.searcher import SearchRequest
 
-# Weight of the cosine in the fused score (1 - WEIGHT goes to the lexical score), chosen on
-# scifact-train only by the sweep of bench/relevance.py --rank hybrid (bench/README.md).
+# Weight of the cosine in the fused score (1 - WEIGHT goes to the lexical score): the
+# prototype's equal weight. To be confirmed or replaced from scifact-train only, by the sweep of
+# bench/relevance.py --rank hybrid (not yet completed: see bench/README.md).
 WEIGHT = 0.5
 # Embedding records on the spot costs ~20-50 ms each on two cores: a fallback search compares the
 # query with at most this many records that have no stored embedding yet.
