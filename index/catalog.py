@@ -148,7 +148,15 @@ def _annotator(_settings: Settings, _progress: Progress) -> RecordProcessor:
 # or None when it does not apply (say, embeddings without the optional model installed). Add a
 # per-record step by adding its factory here (import lazily inside the factory).
 ProcessorFactory = Callable[[Settings, Progress], RecordProcessor | None]
-PROCESSORS: tuple[ProcessorFactory, ...] = (_annotator,)
+def _embeddings(settings: Settings, progress: Progress) -> RecordProcessor | None:
+    # Sentence embeddings beside the index (issue 15): None without the semantic extra or with
+    # index.embeddings false, so ketlit then writes exactly as before.
+    from index.embeddings.processor import embedding_processor
+
+    return embedding_processor(settings, progress)
+
+
+PROCESSORS: tuple[ProcessorFactory, ...] = (_annotator, _embeddings)
 
 
 def default_processors(settings: Settings, progress: Progress | None = None) -> list[RecordProcessor]:

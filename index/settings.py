@@ -117,6 +117,9 @@ class SearchSettings:
 class IndexSettings:
     backend: str = "whoosh"  # "whoosh" (embedded, the default) or "solr" (past one machine)
     solr: SolrSettings = field(default_factory=SolrSettings)
+    # Sentence embeddings of every record beside the index (index/embeddings), made by harvest,
+    # ingest and reindex when the semantic extra is installed; false turns them off.
+    embeddings: bool = True
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,12 @@ class Settings:
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
+
+    @property
+    def embeddings_dir(self) -> Path:
+        # Beside the index, not in it: a reindex swaps the index directory, and the vectors
+        # (slow to make) must survive it.
+        return self.data_dir / "embeddings"
 
     @property
     def store_path(self) -> Path:
@@ -350,7 +359,8 @@ def _email_settings(raw: Any) -> EmailSettings:
 
 def _index_settings(raw: Any) -> IndexSettings:
     ix = _mapping("index", raw)
-    _unknown("index", ix, {"backend", "solr"})
+    _unknown("index", ix, {"backend", "solr", "embeddings"})
+    embeddings = _check("index.embeddings", ix.get("embeddings", True), (bool,))
     backend = _check("index.backend", ix.get("backend", "whoosh"), (str,))
     if backend not in BACKENDS:
         raise ConfigError(f"index.backend: expected one of {', '.join(BACKENDS)}, got {backend!r}")
@@ -375,7 +385,7 @@ def _index_settings(raw: Any) -> IndexSettings:
     if not re.match(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", solr.collection):
         raise ConfigError(f"index.solr.collection: letters, digits, '.', '-' and '_', "
                           f"got {solr.collection!r}")
-    return IndexSettings(backend=backend, solr=solr)
+    return IndexSettings(backend=backend, solr=solr, embeddings=embeddings)
 
 
 def _validate_schedule(sched: ScheduleSettings) -> None:

