@@ -2,6 +2,19 @@
 
 Backend-neutral: nothing here imports whoosh or solr. Without the extra installed
 (``pip install -e '.[semantic]'``) ``available()`` is False and ketlit works lexically.
+
+The API search uses (kept stable; search/hybrid.py, bench/latency.py, bench/relevance.py):
+
+- ``model.Embedder()``: loads the packaged weights (digest checked; UsageError in one line if
+  they differ). ``.encode(texts) -> float32 [n, 384]`` unit rows (cosine = dot product); a short
+  query costs ~8 ms on onnxruntime. ``.digest`` (= ``model.MODEL_SHA256``) keys the store.
+- ``model.record_text(title, abstract)``: the text a record is embedded from (title alone when
+  there is no abstract); the store's staleness check compares against exactly this.
+- ``store.EmbeddingStore(settings.embeddings_dir, digest)``: ``.get(pmids) -> (pmids that have a
+  vector, float32 matrix)``, ``.pmids``, ``.matrix`` (float16), ``.stale``, ``.put``, ``.save``
+  (merges with what other writers saved). CorruptDataError (one line) on a damaged file.
+- ``store.StoreReader(directory, digest).get()``: the store, re-read only when its file changed.
+- ``processor.EmbeddingProcessor``: the catalog's per-record step (harvest, ingest, reindex).
 """
 
 from __future__ import annotations
