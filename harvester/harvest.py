@@ -34,33 +34,40 @@ when PubMed modified it after we last fetched it (see ``_mdat_needs_fetch``). A 
 already has from another topic is tagged with this topic without being fetched again. So a second
 run with nothing new on the server sends esearch requests only, never an efetch.
 
-Fetching runs in a producer thread while the main thread commits, and parsing in a helper
-process (harvester/parse_worker.py), so the network and the parser overlap with SQLite and Whoosh
+Fetching runs in a producer thread (harvester/fetch.py) while the main thread commits, and
+parsing in a helper process (harvester/parse_worker.py), so the network and the parser overlap with SQLite and Whoosh
 writes without taking the interpreter lock from them (bench/bench_harvest.py measures it).
 """
 
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import UTC, date, datetime
+from typing import Any
 
+from harvester.fetch import (
+    Batch,
+    Item,
+    Stopped,
+    Tag,
+    WindowDone,
+    WindowFetcher,
+    WindowStart,
+    pipelined,
+)
 from harvester.lock import harvest_lock
+from harvester.report import HarvestReport, TopicReport
 from harvester.signals import StopFlag, stop_on_signals
 from harvester.source import (
     CREATED,
     MODIFIED,
-    Found,
-    Parse,
     Source,
     SourceFactory,
     pubmed_source,
 )
-from harvester.windows import Window, WindowWalk, full_history, incremental_window, remaining
+from harvester.windows import WindowWalk, full_history, incremental_window, remaining
 from index.article import Article
 from index.catalog import Catalog, writable_index
 from index.errors import ConfigError, HarvestError, KetlitError, UsageError
@@ -68,164 +75,10 @@ from index.progress import Progress, Task, as_progress
 from index.settings import Settings, Topic
 from index.store import RecordStore
 
-if TYPE_CHECKING:
-    from harvester.parse_worker import ParseWorker
-
 log = logging.getLogger("ketlit.harvest")
 
 EDAT = CREATED  # PubMed's date types (harvester.source)
 MDAT = MODIFIED
-
-
-# -- reports ----------------------------------------------------------------------------------------
-
-
-@dataclass
-class TopicReport:
-    topic: str
-    mode: str  # full (first walk), resync (--full), requery (query changed), incremental, since,
-    # reconcile (incremental plus the periodic comparison with PubMed's id list)
-    status: str = "running"  # ok, failed, interrupted, skipped
-    windows: int = 0
-    requests: int = 0
-    new: int = 0
-    updated: int = 0
-    deleted: int = 0
-    failed: int = 0
-    missing: list[str] = field(default_factory=list)
-    error: str | None = None
-    reached_server: bool = False
-
-    def line(self) -> str:
-        counts = (f"{self.new} new, {self.updated} updated, {self.deleted} deleted; "
-                  f"{self.windows} window(s), {self.requests} request(s)")
-        if self.status == "ok":
-            return f"{self.topic}: {counts} ({self.mode})"
-        if self.status == "interrupted":
-            return (f"{self.topic}: interrupted after {counts}; committed records are kept and "
-                    "the next run resumes")
-        if self.status == "skipped":
-            return f"{self.topic}: not harvested ({self.error})"
-        return (f"{self.topic}: FAILED: {self.error}; {counts} committed before the failure are "
-                "kept and the next run resumes")
-
-
-@dataclass
-class HarvestReport:
-    topics: list[TopicReport] = field(default_factory=list)
-    interrupted: bool = False
-    stop_reason: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        """False when a topic failed. An interrupted run is ok: it stopped because it was asked
-        to, committed what it had, and the next run resumes (so the CLI exits 0)."""
-        return not any(t.status == "failed" for t in self.topics)
-
-    def summary_lines(self) -> list[str]:
-        lines = [t.line() for t in self.topics]
-        for t in self.topics:
-            if t.missing:
-                shown = ", ".join(t.missing[:20]) + (" ..." if len(t.missing) > 20 else "")
-                lines.append(f"{t.topic}: {len(t.missing)} PMID(s) listed by esearch that PubMed "
-                             f"no longer returns: {shown}")
-        if self.interrupted:
-            lines.append(f"harvest interrupted ({self.stop_reason or 'stop requested'}); "
-                         "everything committed is kept; run `ketlit harvest` again to finish")
-        return lines
-
-
-# -- pipeline items (producer thread -> committing main thread) ------------------------------------
-
-
-@dataclass
-class _WindowStart:
-    window: Window
-    datetype: str
-    to_fetch: int
-
-
-@dataclass
-class _Batch:
-    articles: list[Article]
-
-
-@dataclass
-class _Tag:
-    pmids: list[str]
-
-
-@dataclass
-class _WindowDone:
-    window: Window
-    datetype: str
-    ids: list[str]
-    missing: list[str]
-
-
-_Item = _WindowStart | _Batch | _Tag | _WindowDone
-
-
-class _Stopped(Exception):
-    """Raised in the committing thread when a stop was requested between batches."""
-
-
-_END = object()
-
-
-@dataclass
-class _Failure:
-    exc: BaseException
-
-
-def _pipelined(produce: Callable[[threading.Event], Iterator[_Item]], stop: threading.Event,
-               abandon: Callable[[], bool], depth: int = 2) -> Iterator[_Item]:
-    """Run ``produce`` in a thread, yielding its items here; at most ``depth`` items wait.
-
-    The small queue bounds memory to a couple of batches whatever the number of records. If the
-    consumer stops early (error, signal), ``stop`` tells the producer (and its HTTP client) to
-    give up. When ``abandon()`` turns true (SIGTERM/SIGINT) while the producer is inside an HTTP
-    request, we do not wait for the answer (up to pubmed.timeout_s): _Stopped is raised at once
-    and the daemon thread is left to notice the stop and end by itself.
-    """
-    q: queue.Queue[Any] = queue.Queue(maxsize=depth)
-
-    def put(item: Any) -> bool:
-        while True:
-            try:
-                q.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                if stop.is_set():
-                    return False
-
-    def worker() -> None:
-        try:
-            for item in produce(stop):
-                if not put(item):
-                    return
-            put(_END)
-        except BaseException as exc:  # handed to the consumer, which re-raises it
-            put(_Failure(exc))
-
-    thread = threading.Thread(target=worker, name="ketlit-fetch", daemon=True)
-    thread.start()
-    try:
-        while True:
-            try:
-                item = q.get(timeout=0.1)
-            except queue.Empty:
-                if abandon():
-                    raise _Stopped from None
-                continue
-            if item is _END:
-                return
-            if isinstance(item, _Failure):
-                raise item.exc
-            yield item
-    finally:
-        stop.set()
-        thread.join(timeout=1 if abandon() else 30)
 
 
 # -- the run ----------------------------------------------------------------------------------------
@@ -309,7 +162,7 @@ class _Run:
         self._win_todo = 0  # records to fetch in the window being committed, and those done
         self._win_done = 0
         self._reached = False  # some esearch of the current topic got an answer
-        self.parser: ParseWorker | None = None  # set for the run
+        self.fetcher: WindowFetcher | None = None  # the producer, set for the run (parser)
         self._task: Task | None = None  # the progress line of the window being fetched
         # Every write goes through it; records wait for the index until a batch's worth is
         # queued (one commit per batch_size records keeps Whoosh's segments even).
@@ -345,14 +198,18 @@ class _Run:
         from harvester.parse_worker import ParseWorker
 
         with ParseWorker() as parser, self.catalog:
-            self.parser = parser
+            self.fetcher = WindowFetcher(self.settings.store_path, self.cap, self.batch, parser,
+                                         self._answered)
             # The parse helper has usually analysed the records' text already.
             self.catalog.analysis = parser.analysis
             try:
                 return self._run(topics, full=full, since=since)
             finally:
-                self.parser = None
+                self.fetcher = None
                 self.catalog.analysis = None
+
+    def _answered(self) -> None:
+        self._reached = True  # some esearch of the current topic got an answer
 
     def _run(self, topics: list[Topic], *, full: bool, since: date | None) -> HarvestReport:
         store = self.store
@@ -440,7 +297,7 @@ class _Run:
             else:
                 self._incremental(topic, tr, client, pipe_stop, cp, since)
             tr.status = "ok"
-        except (_Stopped, Interrupted):
+        except (Stopped, Interrupted):
             # Interrupted: the client abandoned a request or a wait because a stop was asked.
             tr.status = "interrupted"
         except KetlitError as exc:
@@ -482,7 +339,7 @@ class _Run:
         self.say(f"{topic.name}: walking create dates {todo or 'nothing left'}"
                  f"{' (refetching every record)' if refetch else ''}")
 
-        def on_window(done: _WindowDone) -> None:
+        def on_window(done: WindowDone) -> None:
             assert state is not None
             state["through"] = done.window.end.isoformat()
             with store.transaction():
@@ -523,131 +380,17 @@ class _Run:
                                           last_date=self.today.isoformat(),
                                           last_success=self.store.now())
 
-    # -- producer: esearch per window, decide what to fetch, efetch in batches ----------------------
-
     def _produce(self, topic: Topic, client: Source, walk: WindowWalk, datetype: str, *,
-                 refetch: bool = False) -> Iterator[_Item]:
-        parse = self.parser
-        assert parse is not None, "_produce runs inside run()"
-        reader = RecordStore(self.settings.store_path)  # this thread's own connection
-        try:
-            while (w := walk.next()) is not None:
-                res = self._esearch(client, topic, w, datetype, usehistory=True)
-                if res.count >= self.cap:
-                    if not w.can_split():
-                        raise HarvestError(
-                            f"{topic.name}: {res.count} records on the single day {w.start} "
-                            f"({datetype}) reach pubmed.max_results_per_query ({self.cap}), so "
-                            f"the window cannot be split below the cap; query: {topic.query}")
-                    older, newer = walk.split(w)
-                    log.debug("%s: %s has %d records, split into %s and %s", topic.name, w,
-                              res.count, older, newer)
-                    continue
-                ids = list(dict.fromkeys(str(i) for i in res.ids))
-                if len(ids) < res.count:
-                    raise HarvestError(f"{topic.name}: esearch for {w} announced {res.count} "
-                                       f"records but listed {len(ids)}; try again later")
-                known = reader.known(ids)
-                if refetch:
-                    fetch = list(ids)
-                elif datetype == MDAT:
-                    fetch = self._mdat_needs_fetch(client, topic, w, ids, known)
-                else:
-                    fetch = [p for p in ids if p not in known]
-                fetch_set = set(fetch)
-                tag = [p for p in ids if p in known and p not in fetch_set
-                       and topic.name not in known[p][1]]
-                yield _WindowStart(w, datetype, len(fetch))
-                if tag:
-                    yield _Tag(tag)
-                missing: list[str] = []
-                if fetch:
-                    yield from self._fetch(client, res, ids, fetch, parse, missing)
-                yield _WindowDone(w, datetype, ids, missing)
-                walk.done(w)
-        finally:
-            reader.close()
-
-    def _esearch(self, client: Source, topic: Topic, w: Window, datetype: str, *,
-                 usehistory: bool) -> Found:
-        res = client.search(topic.query, datetype=datetype, mindate=w.start, maxdate=w.end,
-                            retmax=self.cap, keep=usehistory)
-        self._reached = True  # PubMed answered (read by harvest_topic after the fetch thread)
-        return res
-
-    def _mdat_needs_fetch(self, client: Source, topic: Topic, w: Window, ids: list[str],
-                          known: dict[str, tuple[str | None, set[str]]]) -> list[str]:
-        """Which of the records PubMed modified in ``w`` are newer than our copy.
-
-        PubMed's mdat is the record's DateRevised, which the parser keeps as ``revised_date``;
-        but esearch only says that a record's mdat lies somewhere in the window, not on which day.
-        So, comparing dates of the record's content (never our wall clock, which index lag makes
-        unreliable):
-        - a record we do not have, or whose copy carries no revised date, is fetched;
-        - a copy revised before the window started is older than the modification PubMed lists;
-        - a copy revised on day r inside the window is fetched only if PubMed lists the record as
-          modified on or after r + 1 (one more esearch per distinct r, no efetch).
-        So a run with nothing new fetches nothing, and a second revision that lands inside the
-        overlap is still caught (a day-granular date cannot tell two revisions of the same day
-        apart; the next revision brings the record up to date).
-        """
-        start = w.start.isoformat()
-        fetch: list[str] = []
-        ambiguous: dict[str, list[str]] = {}
-        for p in ids:
-            revised = known[p][0] if p in known else None
-            if revised is None or revised[:10] < start:
-                fetch.append(p)
-            else:
-                ambiguous.setdefault(revised[:10], []).append(p)
-        for day in sorted(ambiguous):
-            after = date.fromisoformat(day) + timedelta(days=1)
-            if after > w.end:
-                continue  # our copy is from the window's last day: nothing can be newer
-            res = self._esearch(client, topic, Window(after, w.end), MDAT, usehistory=False)
-            if res.count >= self.cap:
-                fetch.extend(ambiguous[day])  # cannot list them all: fetch to be safe
-                continue
-            modified = {str(i) for i in res.ids}
-            fetch.extend(p for p in ambiguous[day] if p in modified)
-        order = {p: i for i, p in enumerate(ids)}
-        return sorted(set(fetch), key=order.__getitem__)
-
-    def _fetch(self, client: Source, res: Found, ids: list[str], fetch: list[str],
-               parse: Parse, missing: list[str]) -> Iterator[_Item]:
-        expected = set(fetch)
-        got: set[str] = set()
-        retry: list[str] = []
-        if len(fetch) == len(ids) and res.handle is not None:
-            # Everything in the window: page through the esearch history (no id lists sent).
-            for start in range(0, len(ids), self.batch):
-                n = min(self.batch, len(ids) - start)
-                arts = client.fetch_page(res, start, n, parse)
-                batch = _dedupe(a for a in arts if a.pmid in expected and a.pmid not in got)
-                got.update(a.pmid for a in batch)
-                # Compare what came back with what this page should hold: a short page is
-                # re-asked by id below, never taken as "no records".
-                retry.extend(p for p in ids[start:start + n] if p not in got)
-                if batch:
-                    yield _Batch(batch)
-        else:
-            retry = list(fetch)
-        for start in range(0, len(retry), self.batch):
-            chunk = [p for p in retry[start:start + self.batch] if p not in got]
-            if not chunk:
-                continue
-            result = client.fetch(chunk, parse)
-            batch = _dedupe(a for a in result.articles if a.pmid in expected and a.pmid not in got)
-            got.update(a.pmid for a in batch)
-            missing.extend(str(p) for p in result.missing if str(p) not in got)
-            if batch:
-                yield _Batch(batch)
+                 refetch: bool = False) -> Iterator[Item]:
+        """The producer thread's items (harvester/fetch.py: esearch, decide, efetch)."""
+        assert self.fetcher is not None, "the fetcher exists inside run()"
+        return self.fetcher.produce(topic, client, walk, datetype, refetch=refetch)
 
     # -- consumer: commit batches in order ---------------------------------------------------------
 
     def _consume(self, topic: Topic, tr: TopicReport, pipe_stop: threading.Event,
-                 produce: Callable[[threading.Event], Iterator[_Item]],
-                 on_window: Callable[[_WindowDone], None] | None) -> None:
+                 produce: Callable[[threading.Event], Iterator[Item]],
+                 on_window: Callable[[WindowDone], None] | None) -> None:
         pipe_stop.clear()
         try:
             self._consume_items(topic, tr, pipe_stop, produce, on_window)
@@ -659,24 +402,24 @@ class _Run:
         self._flush_index()
 
     def _consume_items(self, topic: Topic, tr: TopicReport, pipe_stop: threading.Event,
-                       produce: Callable[[threading.Event], Iterator[_Item]],
-                       on_window: Callable[[_WindowDone], None] | None) -> None:
-        for item in _pipelined(produce, pipe_stop, self.flag.is_set):
+                       produce: Callable[[threading.Event], Iterator[Item]],
+                       on_window: Callable[[WindowDone], None] | None) -> None:
+        for item in pipelined(produce, pipe_stop, self.flag.is_set):
             tr.reached_server = True
-            if isinstance(item, _WindowStart):
+            if isinstance(item, WindowStart):
                 self._win_todo, self._win_done = item.to_fetch, 0
                 self.say(f"{topic.name}: {item.datetype} {item.window}: "
                          f"{item.to_fetch} record(s) to fetch")
                 self._end_task()
                 self._task = self.progress.task(f"{topic.name} {item.window}", item.to_fetch)
-            elif isinstance(item, _Batch):
+            elif isinstance(item, Batch):
                 self._commit_batch(topic, tr, item.articles)
                 self._win_done += len(item.articles)
                 if self._task is not None:
                     self._task.advance(len(item.articles))
-            elif isinstance(item, _Tag):
+            elif isinstance(item, Tag):
                 self._commit_tags(topic, tr, item.pmids)
-            elif isinstance(item, _WindowDone):
+            elif isinstance(item, WindowDone):
                 tr.windows += 1
                 tr.missing.extend(p for p in item.missing if p not in tr.missing)
                 if on_window is not None:
@@ -684,7 +427,7 @@ class _Run:
             # Between batches is the safe point to honour SIGTERM/SIGINT: the batch just
             # handled is committed (and, for a walk, checkpointed when its window is done).
             if self.flag.is_set():
-                raise _Stopped
+                raise Stopped
 
     def _commit_batch(self, topic: Topic, tr: TopicReport, articles: list[Article]) -> None:
         counts = self.catalog.upsert(articles, topic=topic.name, defer=True)
@@ -727,11 +470,3 @@ class _Run:
 
 
 _RECONCILED = "last_reconciled:"  # store meta key per topic: the date of the last complete walk
-
-
-def _dedupe(articles: Iterable[Article]) -> list[Article]:
-    """One Article per PMID (the last one wins), in first-seen order."""
-    out: dict[str, Article] = {}
-    for a in articles:
-        out[a.pmid] = a
-    return list(out.values())

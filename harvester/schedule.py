@@ -42,7 +42,7 @@ from index.settings import Settings
 from index.store import RecordStore
 
 if TYPE_CHECKING:
-    from harvester.harvest import HarvestReport
+    from harvester.report import HarvestReport
 
 log = logging.getLogger("ketlit.schedule")
 
