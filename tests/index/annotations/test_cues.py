@@ -163,6 +163,24 @@ def test_lab_sessions_with_experienced_users_are_not_recreational_use() -> None:
     assert "recreational-use" not in a["condition"]
 
 
+def test_postoperative_pain_outcome_in_perinatal_depression_is_not_chronic_pain() -> None:
+    a = ann("Esketamine and postpartum depression after caesarean section",
+            "Secondary outcomes were postoperative pain scores and opioid consumption.")
+    assert "postpartum-depression" in a["condition"] and "chronic-pain" not in a["condition"]
+
+
+def test_depression_named_only_in_the_background_when_nothing_else_is() -> None:
+    # the study's own sentences name no population; the abstract names the disease treated
+    a = ann("Ketamine infusions at a psychiatric hospital",
+            "Ketamine is a rapid-acting antidepressant for major depressive disorder. We report "
+            "the outcomes of the first 50 infusions.")
+    assert a["condition"] == ["depression"]
+    b = ann("Effects of psilocybin on attention",
+            "Psilocybin is studied for major depressive disorder. We gave psilocybin to twenty "
+            "healthy volunteers.")
+    assert b["condition"] == ["healthy-volunteers"]
+
+
 def test_suicidal_ideation_counts_as_depression() -> None:
     assert "depression" in ann("Ketamine for suicidal ideation")["condition"]
 
