@@ -26,6 +26,8 @@ class Count:
     whole: re.Pattern[str] | None  # just before a count: it is a whole ("of 802 patients")
     comparison: re.Pattern[str] | None  # in a count's words: comparison people (controls)
     part: re.Pattern[str] | None  # a sentence opening a part of the study ("in experiment 2")
+    sample: re.Pattern[str] | None  # a sentence naming one of several samples ("a second group")
+    subset: re.Pattern[str] | None  # just before a count: it is part of the sentence's earlier one
 
 
 def load_count(c: dict[str, Any]) -> Count:
@@ -55,7 +57,9 @@ def load_count(c: dict[str, Any]) -> Count:
                   int(c.get("maximum", 10**7)), _rx(c.get("label"), "participants label"),
                   _rx(fill(c.get("whole") or ""), "participants whole"),
                   _rx(c.get("comparison"), "participants comparison"),
-                  _rx(c.get("part"), "participants part"))
+                  _rx(c.get("part"), "participants part"),
+                  _rx(c.get("sample"), "participants sample"),
+                  _rx(c.get("subset"), "participants subset"))
 
 
 _FULL_STOP = re.compile(r"[.!?]\s+|\n")  # the title ends at \n; "(n = 10; ...), and 16" is one sentence
@@ -99,6 +103,7 @@ def count_participants(count: Count, text: str) -> int | None:
     sizes: dict[int, dict[int, int]] = {}
     wholes: dict[int, int] = {}  # sentence -> its largest whole ("of 802 patients")
     compared: dict[int, bool] = {}  # sentence -> all its group counts are comparison people
+    subsets: list[tuple[int, int]] = []  # (sentence, offset) of counts opening a subset clause
     for pats, hay, into in ((count.patterns, outside, groups), (count.sizes, text, sizes)):
         for rx in pats:
             for m in rx.finditer(hay):
@@ -108,17 +113,28 @@ def count_participants(count: Count, text: str) -> int | None:
                 if count.label is not None and count.label.search(hay, max(0, at - 16), at):
                     continue
                 v = value(m.group("n"))
+                if v and m.groupdict().get("g"):  # "2 groups of 12 volunteers"
+                    v *= value(m.group("g")) or 1
                 if v and v <= count.maximum:
                     k = bisect_right(starts, at)
+                    if (into is groups and count.subset is not None
+                            and count.subset.search(hay, max(0, at - 30), at)):
+                        subsets.append((k, at))
                     into.setdefault(k, {})[at] = v
                     if into is groups:
                         if is_whole(hay, at):
                             wholes[k] = max(wholes.get(k, 0), v)
                         compared[k] = compared.get(k, True) and bool(
                             count.comparison and count.comparison.search(m.group(0)))
+    # A count opening a clause about some of the people counted before it in its sentence is a
+    # part of them, and so are the counts after it ("20 enrolled, with fifteen participants
+    # receiving all doses"; "61 users took part, with 33 females and 28 males").
+    for k, at in subsets:
+        if any(other < at for other in groups[k]):
+            groups[k] = {o: v for o, v in groups[k].items() if o < at}
     people = {k: max(g.values()) if k in wholes else _people(g.values())
               for k, g in groups.items()}
-    best = max([*people.values()] + [_people(g.values()) for g in sizes.values()], default=0)
+    best = max([*people.values()] + [_sized(g) for g in sizes.values()], default=0)
     # Comparison people counted in a sentence of their own join the patients counted elsewhere
     # ("Twenty patients with TRD ... Twenty matched healthy volunteers were scanned").
     own = [v for k, v in people.items() if not compared[k]]
@@ -131,9 +147,12 @@ def count_participants(count: Count, text: str) -> int | None:
         parts: dict[str, int] = {}
         for k in {*groups, *sizes}:
             m = count.part.match(text, starts[k - 1])
+            if m is None and count.sample is not None:
+                end = starts[k] if k < len(starts) else len(text)
+                m = count.sample.search(text, starts[k - 1], end)
             if m:
-                key = m.group(0).split()[-1]
-                n = max(people.get(k, 0), _people(sizes[k].values()) if k in sizes else 0)
+                key = m.groupdict().get("k") or m.group(0).split()[-1]
+                n = max(people.get(k, 0), _sized(sizes[k]) if k in sizes else 0)
                 parts[key] = max(parts.get(key, 0), n)
         if len(parts) > 1:
             best = max(best, sum(parts.values()))
@@ -149,6 +168,17 @@ def count_participants(count: Count, text: str) -> int | None:
             if v and 1 <= share < 100:
                 best = max(best, round(v * 100 / share))
     return best or None
+
+
+def _sized(sizes: dict[int, int]) -> int:
+    """The people one sentence's "n = " sizes count. Sizes given twice in the same order are one
+    set of groups ("(n = 19) ... or placebo (n = 21) [SAGE-718: n = 19, age ...; Placebo: n = 21,
+    age ...]": the arms, then the same arms' characteristics)."""
+    values = [sizes[at] for at in sorted(sizes)]
+    half = len(values) // 2
+    if len(values) % 2 == 0 and half > 1 and values[:half] == values[half:]:
+        values = values[:half]
+    return _people(values)
 
 
 def _people(counts: Any) -> int:

@@ -46,6 +46,31 @@ PARTICIPANTS = [
     # a size with its share describes some of the people, it is no group of its own
     ("Thirty subjects took part; most used heroin (n = 21; 70%) or cocaine (n = 18; 60%).", 30),
     ("Nineteen chronic ketamine abusers and 21 Ss were tested.", 40),
+    # "out of" is "of": the whole, and the share is the part's
+    ("Relief was reported by 6 out of 15 patients (40%).", 15),
+    # "total", "totaling", "totalled" name the sample like "a total of"
+    ("Each arm will enrol 25 patients, totaling 50 participants.", 50),
+    ("Ten patients per centre will be recruited (five centres, total 50 subjects).", 50),
+    # two counts sharing one noun
+    ("Two crossover studies were done in 24 and 16 healthy subjects.", 40),
+    # equal groups: their product
+    ("A double-blind study with 3 groups of 10 healthy volunteers.", 30),
+    # a chemical name between a count and its noun
+    ("Twelve 3,4-methylenedioxymethamphetamine users and 12 control subjects were included.", 24),
+    # several named samples in sentences of their own add up
+    ("An initial group (n = 30) took ketamine. A second group (n = 25) repeated the tests.", 55),
+    ("Classes were found in the discovery sample (N = 40). They held in the replication "
+     "sample (N = 45).", 85),
+    # a share's size and the same people counted as couples are no new groups
+    ("Adults (N = 80) were randomised, of whom 54% (N = 43) took antidepressants.", 80),
+    ("Healthy participants (N = 60) in a relationship (N = 30 couples) took MDMA.", 60),
+    # arms given twice (sizes, then the same arms' characteristics) are counted once
+    ("Forty volunteers were randomised to drug (n = 19) or placebo (n = 21) [drug: n = 19, age "
+     "40; placebo: n = 21, age 41].", 40),
+    # a clause picking out some of the people counted before it
+    ("Twenty participants were enrolled, with fifteen participants receiving all doses.", 20),
+    ("Thirty patients were treated, of whom 12 patients responded.", 30),
+    ("Sixty-one recreational users took part, with 33 females and 28 males.", 61),
 ]
 
 
