@@ -28,6 +28,8 @@ class Count:
     part: re.Pattern[str] | None  # a sentence opening a part of the study ("in experiment 2")
     sample: re.Pattern[str] | None  # a sentence naming one of several samples ("a second group")
     subset: re.Pattern[str] | None  # just before a count: it is part of the sentence's earlier one
+    product: re.Pattern[str] | None  # "2 groups of 12 volunteers": groups g of n people each
+    product_keys: tuple[str, ...]  # literals one of which the text must hold for product to run
 
 
 def load_count(c: dict[str, Any]) -> Count:
@@ -46,6 +48,7 @@ def load_count(c: dict[str, Any]) -> Count:
 
     for key in ("patterns", "total"):
         c[key] = [fill(p) for p in c.get(key) or ()]
+    product = c.get("product") or {}
     implied = c.get("implied") or {}
     implied_count = fill(implied.get("count") or "")
     return Count(tuple(_rx(p, "participants") for p in c["patterns"]),
@@ -59,7 +62,9 @@ def load_count(c: dict[str, Any]) -> Count:
                   _rx(c.get("comparison"), "participants comparison"),
                   _rx(c.get("part"), "participants part"),
                   _rx(c.get("sample"), "participants sample"),
-                  _rx(c.get("subset"), "participants subset"))
+                  _rx(c.get("subset"), "participants subset"),
+                  _rx(fill(product.get("pattern") or ""), "participants product"),
+                  tuple(product.get("keys") or ()))
 
 
 _FULL_STOP = re.compile(r"[.!?]\s+|\n")  # the title ends at \n; "(n = 10; ...), and 16" is one sentence
@@ -104,7 +109,10 @@ def count_participants(count: Count, text: str) -> int | None:
     wholes: dict[int, int] = {}  # sentence -> its largest whole ("of 802 patients")
     compared: dict[int, bool] = {}  # sentence -> all its group counts are comparison people
     subsets: list[tuple[int, int]] = []  # (sentence, offset) of counts opening a subset clause
-    for pats, hay, into in ((count.patterns, outside, groups), (count.sizes, text, sizes)):
+    patterns = count.patterns
+    if count.product is not None and any(k in text for k in count.product_keys):
+        patterns = (*patterns, count.product)
+    for pats, hay, into in ((patterns, outside, groups), (count.sizes, text, sizes)):
         for rx in pats:
             for m in rx.finditer(hay):
                 at = m.start("n")

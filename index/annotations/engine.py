@@ -30,7 +30,7 @@ from index.errors import ConfigError
 
 ANNOTATION_KEYS = ("design", "route", "drug", "condition", "participants", "phase", "control",
                    "registry")
-_SOURCES = ("title", "abstract", "text", "focus", "pubtypes", "mesh", "keywords", "meta", "all")
+_SOURCES = ("title", "abstract", "text", "focus", "population", "pubtypes", "mesh", "keywords", "meta", "all")
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,7 @@ class Focus:
     """Which abstract sentences describe the study itself rather than its background."""
     background: re.Pattern[str] | None  # a sentence opening a background run
     study: re.Pattern[str] | None  # a sentence that ends the background run
+    aside: re.Pattern[str] | None  # a phrase naming conditions the people studied do not have
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,8 @@ def load_rules(path: Path = RULES_PATH) -> Rules:
                     {k: int(v) for k, v in o["below"].items()})
                    for o in raw["overrides"] if o.get("below"))
     f = raw.get("focus") or {}
-    focus = Focus(_rx(f.get("background"), "focus background"), _rx(f.get("study"), "focus study"))
+    focus = Focus(_rx(f.get("background"), "focus background"), _rx(f.get("study"), "focus study"),
+                  _rx(f.get("aside"), "focus aside"))
     return Rules(tuple(tasks), focus, count, _rx(reg["any"], "registry", case=True),
                  tuple(k.lower() for k in reg["keys"]), overrides, floors)  # type: ignore[arg-type]
 
@@ -155,8 +157,15 @@ def _texts(art: Article, rules: Rules) -> dict[str, str]:
     mesh = "; ".join(m.descriptor for m in art.mesh)
     keywords = "; ".join(art.keywords)
     meta = f"{pubtypes}; {mesh}; {keywords}" if pubtypes or mesh or keywords else ""
+    # The population: the study's own sentences without the asides that name conditions the
+    # people studied do not have ("a family history of alcoholism", "disorders such as ...").
+    # (Lower-case only, the twin rules match: the patterns are lower-case, so masking the text as
+    # written would miss capitalised asides.)
+    lpopulation = f"{ltitle}\n{lfocus}"
+    if rules.focus.aside is not None:
+        lpopulation = rules.focus.aside.sub(" ", lpopulation)
     out = {"title": title, "abstract": abstract, "text": f"{title}\n{abstract}",
-           "focus": f"{title}\n{focus}", "pubtypes": pubtypes, "mesh": mesh,
+           "focus": f"{title}\n{focus}", "population": lpopulation, "~population": lpopulation, "pubtypes": pubtypes, "mesh": mesh,
            "keywords": keywords, "meta": meta, "all": f"{title}\n{abstract}\n{meta}",
            "~title": ltitle, "~abstract": labstract, "~text": f"{ltitle}\n{labstract}",
            "~focus": f"{ltitle}\n{lfocus}", "~pubtypes": pubtypes.lower(), "~mesh": mesh.lower(),

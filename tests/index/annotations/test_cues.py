@@ -127,6 +127,8 @@ CONDITION = [
     ("Ketamine for neuropathic pain", "", "chronic-pain"),
     ("Ketamine for postoperative pain", "", "chronic-pain"),
     ("Psilocybin in palliative care", "", "palliative"),
+    ("Ketamine and preoperative anxiety in children", "", "anxiety"),
+    ("Intranasal ketamine for painful procedures in children", "", "chronic-pain"),
     ("Recreational ketamine users and bladder damage",
      "We surveyed people who use ketamine at festivals.", "recreational-use"),
     ("Effects of LSD in healthy volunteers", "", "healthy-volunteers"),
@@ -150,6 +152,19 @@ def test_background_conditions_are_not_the_population() -> None:
             "Psilocybin is being studied for depression and anxiety. We gave psilocybin to "
             "twenty healthy volunteers.")
     assert a["condition"] == ["healthy-volunteers"]
+
+
+@pytest.mark.parametrize("abstract", [
+    "We gave ketamine to 20 patients with major depression, half with a family history of "
+    "alcoholism.",
+    "We studied body perception, altered in disorders such as anorexia nervosa, in 20 patients "
+    "with major depression.",
+    "Twenty patients with major depression took part; the results have implications for "
+    "dementia care.",
+])
+def test_asides_in_the_study_sentences_are_not_the_population(abstract: str) -> None:
+    # a family history, examples of other disorders, implications for another illness
+    assert ann("Ketamine in depression", abstract)["condition"] == ["depression"]
 
 
 def test_outcomes_in_healthy_volunteers_are_not_conditions() -> None:
