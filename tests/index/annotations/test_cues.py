@@ -132,6 +132,7 @@ CONDITION = [
     ("Ketamine for postoperative pain", "", "chronic-pain"),
     ("Psilocybin in palliative care", "", "palliative"),
     ("Ketamine and preoperative anxiety in children", "", "anxiety"),
+    ("Psilocybin for treatment-seeking smokers", "", "other-addiction"),
     ("Intranasal ketamine for painful procedures in children", "", "chronic-pain"),
     ("Recreational ketamine users and bladder damage",
      "We surveyed people who use ketamine at festivals.", "recreational-use"),
@@ -169,6 +170,14 @@ def test_background_conditions_are_not_the_population() -> None:
 def test_asides_in_the_study_sentences_are_not_the_population(abstract: str) -> None:
     # a family history, examples of other disorders, implications for another illness
     assert ann("Ketamine in depression", abstract)["condition"] == ["depression"]
+
+
+def test_healthy_people_with_a_family_history_or_who_smoke_are_healthy() -> None:
+    a = ann("Ketamine in healthy individuals with a family history of alcoholism")
+    assert a["condition"] == ["healthy-volunteers"]
+    a = ann("Ketamine and nicotine on attention",
+            "We tested 20 smokers and 20 non-smokers, all healthy volunteers.")
+    assert a["condition"] == ["healthy-volunteers"]
 
 
 def test_outcomes_in_healthy_volunteers_are_not_conditions() -> None:
