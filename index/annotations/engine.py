@@ -63,6 +63,8 @@ class Focus:
     background: re.Pattern[str] | None  # a sentence opening a background run
     study: re.Pattern[str] | None  # a sentence that ends the background run
     aside: re.Pattern[str] | None  # a phrase naming conditions the people studied do not have
+    # a trial registry entry's own CONDITION section (group 1), case-sensitive, as written
+    condition_section: re.Pattern[str] | None
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,8 @@ def load_rules(path: Path = RULES_PATH) -> Rules:
                    for o in raw["overrides"] if o.get("below"))
     f = raw.get("focus") or {}
     focus = Focus(_rx(f.get("background"), "focus background"), _rx(f.get("study"), "focus study"),
-                  _rx(f.get("aside"), "focus aside"))
+                  _rx(f.get("aside"), "focus aside"),
+                  _rx(f.get("condition_section"), "focus condition_section", case=True))
     return Rules(tuple(tasks), focus, count, _rx(reg["any"], "registry", case=True),
                  tuple(k.lower() for k in reg["keys"]), overrides, floors)  # type: ignore[arg-type]
 
@@ -162,6 +165,13 @@ def _texts(art: Article, rules: Rules) -> dict[str, str]:
     # (Lower-case only, the twin rules match: the patterns are lower-case, so masking the text as
     # written would miss capitalised asides.)
     lpopulation = f"{ltitle}\n{lfocus}"
+    # A registry entry (ClinicalTrials.gov, EU CTR, ANZCTR flattened into the abstract) says
+    # which condition it enrols in its CONDITION section; its outcome measures and exclusion
+    # criteria name others ("anxiety (GAD-7)", "no PTSD").
+    section = (rules.focus.condition_section.search(abstract)
+               if rules.focus.condition_section is not None else None)
+    if section is not None:
+        lpopulation = f"{ltitle}\n{section.group(1).lower()}"
     if rules.focus.aside is not None:
         lpopulation = rules.focus.aside.sub(" ", lpopulation)
     out = {"title": title, "abstract": abstract, "text": f"{title}\n{abstract}",

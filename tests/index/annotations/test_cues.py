@@ -172,6 +172,15 @@ def test_asides_in_the_study_sentences_are_not_the_population(abstract: str) -> 
     assert ann("Ketamine in depression", abstract)["condition"] == ["depression"]
 
 
+def test_a_registry_entry_is_read_from_its_condition_section() -> None:
+    # outcome measures and exclusion criteria name other conditions than the one enrolled
+    a = ann("MDMA-assisted therapy for veterans",
+            "INTERVENTION: MDMA-assisted therapy. CONDITION: Post-traumatic stress disorder. "
+            "PRIMARY OUTCOME: CAPS-5. SECONDARY OUTCOME: depressive symptoms (PHQ-9), anxiety "
+            "(GAD-7), suicidal ideation. EXCLUSION CRITERIA: bipolar disorder.")
+    assert a["condition"] == ["ptsd"]
+
+
 def test_healthy_people_with_a_family_history_or_who_smoke_are_healthy() -> None:
     a = ann("Ketamine in healthy individuals with a family history of alcoholism")
     assert a["condition"] == ["healthy-volunteers"]
