@@ -30,6 +30,10 @@ DESIGN = [
     ("Intranasal ketamine in three patients: a case series",
      "Three women received ketamine.", "case-series"),
     ("Case report: intramuscular ketamine in four patients with depression", "", "case-series"),
+    # a registry entry, whatever tense or statistics its fields use
+    ("Single dose of esketamine for suicidality",
+     "INTERVENTION: esketamine 56 mg. CONDITION: Suicidal ideation. PRIMARY OUTCOME: change in "
+     "MADRS; powered to detect a difference at p < 0.05.", "protocol"),
     ("Repeated ketamine infusions in two patients with treatment-resistant depression", "",
      "case-series"),
     ("Impulsivity after esketamine in a patient with recurrent depression", "", "case-report"),
