@@ -1,0 +1,47 @@
+"""The design, control and phase rules of rules.yaml on classes of wording that mislead them.
+
+Companion of test_cues.py (one cue per label); here each case is a kind of sentence a rule must
+not be fooled by. Every sentence was written for this test (none comes from the PsyNamic data,
+which is for bench/annotation.py only); each case fails if its rule is removed."""
+
+from __future__ import annotations
+
+import pytest
+
+from index.annotations import annotate
+from index.article import Article
+
+
+def ann(title: str, abstract: str = "") -> dict:
+    return annotate(Article(pmid="1", title=title, abstract=abstract))
+
+
+@pytest.mark.parametrize("abstract", [
+    "Forty adults received six ketamine infusions. Limitations: the lack of a placebo group.",
+    "Forty adults received six ketamine infusions without a placebo control.",
+    "Forty adults received six ketamine infusions. Future double-blind placebo-controlled "
+    "studies should confirm these gains.",
+    "Forty adults received six ketamine infusions; placebo-controlled studies are needed.",
+])
+def test_a_placebo_the_study_lacked_is_no_control(abstract: str) -> None:
+    assert ann("Repeated ketamine infusions in a depression clinic", abstract)["control"] == ["none"]
+
+
+def test_a_placebo_the_results_name_is_still_the_control() -> None:
+    a = ann("Ketamine and mood in healthy volunteers",
+            "Mood rose after ketamine but not placebo, given in random order.")
+    assert a["control"] == ["placebo"]
+
+
+def test_a_waiting_list_is_another_control() -> None:
+    a = ann("Psilocybin therapy for depression",
+            "Twenty-four adults were assigned to immediate treatment or a waiting-list condition.")
+    assert a["control"] == ["other"]
+
+
+def test_a_case_report_has_no_control_group() -> None:
+    a = ann("Esketamine and impulsivity in a patient with borderline personality disorder",
+            "Placebo-controlled trials show rapid effects of esketamine. We report a 31-year-old "
+            "woman whose scores worsened compared with baseline.")
+    assert a["design"] == ["case-report"]
+    assert a["control"] == ["none"]
