@@ -45,3 +45,12 @@ def test_a_case_report_has_no_control_group() -> None:
             "woman whose scores worsened compared with baseline.")
     assert a["design"] == ["case-report"]
     assert a["control"] == ["none"]
+
+
+@pytest.mark.parametrize("abstract", [
+    "This was a double-blind, psychoactive-controlled study in 14 adults with social anxiety.",
+    "The trial will apply a randomised, comparator-controlled crossover design in 30 adults.",
+    "Adults were randomised to ketamine or an active-controlled condition.",
+])
+def test_a_control_arm_named_active_is_an_active_control(abstract: str) -> None:
+    assert ann("Ketamine for anxiety", abstract)["control"] == ["active"]
