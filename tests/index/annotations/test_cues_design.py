@@ -54,3 +54,28 @@ def test_a_case_report_has_no_control_group() -> None:
 ])
 def test_a_control_arm_named_active_is_an_active_control(abstract: str) -> None:
     assert ann("Ketamine for anxiety", abstract)["control"] == ["active"]
+
+
+@pytest.mark.parametrize("abstract", [
+    "DESIGN: A brief narrative overview of human studies of ayahuasca and mood. Future work "
+    "should use randomized, double-blind, placebo-controlled designs.",
+    "This review gathers what is known of psilocybin and anxiety; randomized trials are few.",
+])
+def test_a_review_that_says_so_only_in_its_abstract_is_a_review(abstract: str) -> None:
+    a = ann("Psychedelics and mood: pros and cons", abstract)
+    assert a["design"] == ["systematic-review"]
+    assert a["control"] == ["not-applicable"]
+
+
+def test_a_call_for_randomized_trials_with_words_between_is_not_one() -> None:
+    a = ann("Intranasal ketamine in a private practice",
+            "Thirty outpatients answered a survey on their ketamine doses. Randomized, "
+            "double-blind, controlled trials are warranted.")
+    assert a["design"] != ["rct"]
+
+
+def test_a_dose_inserted_at_random_makes_a_randomised_trial() -> None:
+    a = ann("Psilocybin in obsessive-compulsive disorder",
+            "Nine patients received rising doses; a very low dose was inserted randomly and "
+            "double-blind into the sequence.")
+    assert a["design"] == ["rct"]
