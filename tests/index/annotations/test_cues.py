@@ -198,9 +198,9 @@ def test_outcomes_in_healthy_volunteers_are_not_conditions() -> None:
     assert a["condition"] == ["healthy-volunteers"]
 
 
-def test_lab_sessions_with_experienced_users_are_not_recreational_use() -> None:
+def test_lab_sessions_with_healthy_experienced_users_are_not_recreational_use() -> None:
     a = ann("MDMA and empathy",
-            "We gave 100 mg MDMA or placebo to recreational ecstasy users in a laboratory.")
+            "We gave 100 mg MDMA or placebo to healthy recreational ecstasy users in a laboratory.")
     assert "recreational-use" not in a["condition"]
 
 
