@@ -71,6 +71,9 @@ PARTICIPANTS = [
     ("Twenty participants were enrolled, with fifteen participants receiving all doses.", 20),
     ("Thirty patients were treated, of whom 12 patients responded.", 30),
     ("Sixty-one recreational users took part, with 33 females and 28 males.", 61),
+    # people named by their age
+    ("We tested 18 healthy male 20-28 yr olds after ketamine.", 18),
+    ("Forty 12-year-olds completed the questionnaire.", 40),
 ]
 
 
