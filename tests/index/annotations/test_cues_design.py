@@ -79,3 +79,26 @@ def test_a_dose_inserted_at_random_makes_a_randomised_trial() -> None:
             "Nine patients received rising doses; a very low dose was inserted randomly and "
             "double-blind into the sequence.")
     assert a["design"] == ["rct"]
+
+
+@pytest.mark.parametrize("sentence", [
+    "Larger, randomized, controlled trials with ketamine in which memory is the primary "
+    "outcome are warranted.",
+    "These results should be replicated in randomized, double-blind, placebo-controlled trials.",
+    "Future work could compare it with placebo in randomized designs.",
+    "Limitations include the retrospective design and the lack of randomization.",
+])
+def test_a_sentence_asking_for_randomization_is_no_trial(sentence: str) -> None:
+    a = ann("Ketamine infusions and memory in a depression clinic",
+            "Twenty-two outpatients received 0.5 mg/kg of ketamine six times. Memory improved. "
+            + sentence)
+    assert a["design"] != ["rct"]
+
+
+@pytest.mark.parametrize("abstract", [
+    "Patients received 0.5 mg/kg of ketamine and were randomized to two doses of midazolam.",
+    "This analysis is part of a larger phase II trial of psilocybin in a randomized, "
+    "double-blind design.",
+])
+def test_a_randomised_trial_is_read_across_decimals_and_larger_studies(abstract: str) -> None:
+    assert ann("Ketamine in depression", abstract)["design"] == ["rct"]
