@@ -102,3 +102,24 @@ def test_a_sentence_asking_for_randomization_is_no_trial(sentence: str) -> None:
 ])
 def test_a_randomised_trial_is_read_across_decimals_and_larger_studies(abstract: str) -> None:
     assert ann("Ketamine in depression", abstract)["design"] == ["rct"]
+
+
+def test_an_abstract_full_of_will_is_a_protocol_whatever_past_tense_it_holds() -> None:
+    a = ann("Psilocybin for chronic back pain",
+            "Adults will be assigned to psilocybin or an active placebo. Those in the drug arm "
+            "will receive 25 mg. Guides will meet them twice. Pain will be rated daily (in an "
+            "earlier trial we found daily ratings reliable), and scales that were administered "
+            "at screening will be repeated at week 6.")
+    assert a["design"] == ["protocol"]
+
+
+@pytest.mark.parametrize("sentence", [
+    "Twelve moderate users were administered three doses each.",
+    "A placebo-controlled crossover study was conducted to test its effects. Findings showed "
+    "a mild psychedelic state.",
+])
+def test_a_report_that_says_what_a_programme_will_do_is_no_protocol(sentence: str) -> None:
+    a = ann("The subjective effects of a new stimulant",
+            "This study is part of a programme in which the drug will be compared to amphetamine. "
+            + sentence)
+    assert a["design"] != ["protocol"]
