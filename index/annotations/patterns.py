@@ -82,7 +82,12 @@ def _anchor(alternative: str, lower: bool = True) -> str | None:
             token = None
         elif c == "|" and depth == 0:
             return None  # a top-level alternation inside one entry: no single anchor
-        elif c in ".^$*+?{}|":
+        elif c == "{":
+            # a counted repeat of what came before ("(?:\\w+ ){0,3}"): its digits are no text
+            j = alternative.find("}", i + 1)
+            i = (j + 1) if j > 0 else n
+            token = None
+        elif c in ".^$*+?}|":
             i += 1
             token = None
         else:

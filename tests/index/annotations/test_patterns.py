@@ -14,6 +14,14 @@ def test_anchor_is_a_literal_every_match_contains() -> None:
     assert _anchor(r"(?:a|b)") is None
 
 
+def test_a_counted_repeat_is_no_literal() -> None:
+    # "{0,3}" repeats what precedes it: its digits never occur in the text, and an anchor made
+    # of them would silently switch the alternative off
+    assert _anchor(r"(?:lifetime|past) (?:[\w-]+ ){0,3}use\b") == "use"
+    assert _anchor(r"ab{2,3}cd") == "cd"
+    assert _anchor(r"x(?:ab){1,2}?yz") == "yz"
+
+
 def test_trie_matches_the_same_words_as_the_flat_list() -> None:
     words = ["patients", "participants", "persons", "pairs", "mg/kg", "year", "years"]
     rx = re.compile(f"^(?:{_trie(words)})$")
