@@ -123,3 +123,15 @@ def test_a_report_that_says_what_a_programme_will_do_is_no_protocol(sentence: st
             "This study is part of a programme in which the drug will be compared to amphetamine. "
             + sentence)
     assert a["design"] != ["protocol"]
+
+
+@pytest.mark.parametrize(("abstract", "control"), [
+    ("Twenty patients received ketamine; scores fell compared to baseline.", ["none"]),
+    ("Twenty patients received ketamine; response was higher compared with earlier reports.",
+     ["none"]),
+    ("Twenty ecstasy users were scanned and compared with 20 drug-free volunteers.", ["other"]),
+    ("Memory in 30 ketamine users was compared to that of matched non-users.", ["other"]),
+])
+def test_compared_with_other_people_is_a_control_group_but_baseline_is_not(
+        abstract: str, control: list[str]) -> None:
+    assert ann("Ketamine and memory", abstract)["control"] == control
