@@ -22,6 +22,10 @@ def ann(title: str, abstract: str = "") -> dict:
     "Forty adults received six ketamine infusions. Future double-blind placebo-controlled "
     "studies should confirm these gains.",
     "Forty adults received six ketamine infusions; placebo-controlled studies are needed.",
+    "Forty adults received six ketamine infusions. Lack of blinding and of a placebo arm limit "
+    "these findings.",
+    "Forty adults received six ketamine infusions. This observational study is not "
+    "placebo-controlled.",
 ])
 def test_a_placebo_the_study_lacked_is_no_control(abstract: str) -> None:
     assert ann("Repeated ketamine infusions in a depression clinic", abstract)["control"] == ["none"]
@@ -135,3 +139,10 @@ def test_a_report_that_says_what_a_programme_will_do_is_no_protocol(sentence: st
 def test_compared_with_other_people_is_a_control_group_but_baseline_is_not(
         abstract: str, control: list[str]) -> None:
     assert ann("Ketamine and memory", abstract)["control"] == control
+
+
+def test_a_placebo_effect_the_study_could_not_control_leaves_its_placebo_arm() -> None:
+    a = ann("Ayahuasca for depression: a placebo-controlled trial",
+            "An open study was hard to read for the lack of control of the placebo effect. Here "
+            "patients received ayahuasca or a placebo.")
+    assert a["control"] == ["placebo"]
