@@ -146,3 +146,9 @@ def test_a_placebo_effect_the_study_could_not_control_leaves_its_placebo_arm() -
             "An open study was hard to read for the lack of control of the placebo effect. Here "
             "patients received ayahuasca or a placebo.")
     assert a["control"] == ["placebo"]
+
+
+def test_an_inactive_placebo_is_a_placebo_not_an_active_control() -> None:
+    a = ann("LSD and memory", "Twenty-four healthy volunteers received LSD or an inactive "
+            "placebo in a randomized, double-blind study.")
+    assert a["control"] == ["placebo"]
