@@ -152,3 +152,13 @@ def test_an_inactive_placebo_is_a_placebo_not_an_active_control() -> None:
     a = ann("LSD and memory", "Twenty-four healthy volunteers received LSD or an inactive "
             "placebo in a randomized, double-blind study.")
     assert a["control"] == ["placebo"]
+
+
+@pytest.mark.parametrize("abstract", [
+    "Patients were randomised to ketamine or saline added to the anaesthesia for ECT.",
+    "Patients were randomised to ketamine or saline before anaesthesia for electroconvulsive "
+    "therapy.",
+])
+def test_a_comparator_named_after_for_is_no_comparator(abstract: str) -> None:
+    # "for ECT" holds "or ECT": the comparator must be a word of its own
+    assert ann("Ketamine during electroconvulsive therapy", abstract)["control"] == ["placebo"]
