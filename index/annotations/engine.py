@@ -38,7 +38,10 @@ class Rule:
     label: str
     sources: tuple[str, ...]
     pattern: re.Pattern[str] | None
-    unless: re.Pattern[str] | None
+    unless: tuple[tuple[str | None, re.Pattern[str]], ...]  # as ``alts``: each with its literal
+    # a match does not count when its own sentence holds one of these ("randomized trials are
+    # needed" asks for trials; the study's "patients were randomized" is one)
+    veto: tuple[tuple[str | None, re.Pattern[str]], ...]
     anchors: tuple[str, ...] | None  # lower-case literals one of which any match contains
     case: bool  # matched on the text as written (else on its lower-cased twin)
     when: tuple[tuple[str, frozenset[str]], ...]  # (task, labels): any of them already chosen
@@ -99,8 +102,8 @@ def load_rules(path: Path = RULES_PATH) -> Rules:
             keys = r.get("keys")
             anchors = (tuple(k.lower() for k in keys) if keys else _anchors(r.get("any")))
             rules.append(Rule(str(r["label"]), sources, _rx(r.get("any"), where, case),
-                              _rx(r.get("unless"), where, case), anchors, case,
-                              _conds(r.get("when")), _conds(r.get("when_not")),
+                              _alts(r.get("unless"), where, case), _alts(r.get("veto"), where, case),
+                              anchors, case, _conds(r.get("when")), _conds(r.get("when_not")),
                               _alts(r.get("any"), where, case)))
         drop = tuple((k, frozenset(v)) for k, v in (spec.get("drop") or {}).items())
         tasks.append(Task(name, spec.get("mode", "all"), tuple(rules),
@@ -201,13 +204,34 @@ def _matches(rule: Rule, texts: dict[str, str], chosen: dict[str, list[str]]) ->
             continue
         t = texts[s] if rule.case else low
         for anchor, rx in rule.alts:
-            if (anchor is None or anchor in t) and rx.search(t):
+            if (anchor is None or anchor in t) and (
+                    _unvetoed(rx, t, rule.veto) if rule.veto else rx.search(t)):
                 break
         else:
             continue
-        if rule.unless is not None and rule.unless.search(t):
+        if rule.unless and _found(rule.unless, t):
             continue
         return True
+    return False
+
+
+def _found(alts: tuple[tuple[str | None, re.Pattern[str]], ...], text: str) -> bool:
+    # each alternative scanned only when its literal is in the text: one joined alternation
+    # that opens with a group is tried at every position of the text, far slower
+    return any((a is None or a in text) and rx.search(text) for a, rx in alts)
+
+
+_SENTENCE_ENDS = (". ", "; ", "? ", "! ", "\n")
+
+
+def _unvetoed(rx: re.Pattern[str], text: str, veto: tuple[tuple[str | None, re.Pattern[str]], ...]) -> bool:
+    """Whether some match of rx lies in a sentence none of the veto patterns match. A sentence
+    ends at a stop followed by a space or at a line break, so "0.5 mg" does not end one."""
+    for m in rx.finditer(text):
+        start = max(text.rfind(e, 0, m.start()) for e in _SENTENCE_ENDS) + 1
+        ends = [j for j in (text.find(e, m.end()) for e in _SENTENCE_ENDS) if j >= 0]
+        if not _found(veto, text[start:min(ends, default=len(text))]):
+            return True
     return False
 
 
