@@ -93,3 +93,11 @@ def test_a_small_count_in_a_review_is_incidental() -> None:
         "participants"] == "not-applicable"
     assert ann(review, "We pooled 16 trials with a total of 842 participants.")[
         "participants"] == 842
+
+
+def test_a_trial_registration_has_studied_no_one_yet() -> None:
+    a = ann("Ketamine for suicidal ideation",
+            "CONDITION: 20 patients with severe depression INTERVENTION: ketamine 0.5 mg/kg "
+            "PRIMARY OUTCOME: Beck scale score of 7 or above in 40 patients")
+    assert a["design"] == ["protocol"]
+    assert a["participants"] is None
