@@ -74,6 +74,10 @@ PARTICIPANTS = [
     # people named by their age
     ("We tested 18 healthy male 20-28 yr olds after ketamine.", 18),
     ("Forty 12-year-olds completed the questionnaire.", 40),
+    # people written with a hyphenated prefix, and people named for the study's method
+    ("Ten in-patients with neuropathic pain took part.", 10),
+    ("The sample comprised sixty-six ex-users who had stopped taking MDMA.", 66),
+    ("We spoke with 36 interviewees after their retreat.", 36),
 ]
 
 
