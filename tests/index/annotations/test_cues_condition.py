@@ -90,3 +90,16 @@ def test_the_gad7_questionnaire_is_not_an_anxiety_disorder() -> None:
                "We treated 40 patients with treatment-resistant depression; anxiety was rated "
                "with the Generalized Anxiety Disorder-7 and the GAD-7.")
     assert "anxiety" not in got
+
+
+def test_psychiatric_disorders_a_healthy_volunteer_study_may_serve_are_not_its_population() -> None:
+    got = cond("Psilocybin and face processing",
+               "Psilocybin is a candidate treatment for psychiatric disorders. Here we studied "
+               "how it alters amygdala connectivity in 25 healthy volunteers.")
+    assert got == ["healthy-volunteers"]
+
+
+def test_psychiatric_patients_compared_with_healthy_controls_keep_their_condition() -> None:
+    got = cond("Prediction errors and ketamine",
+               "We scanned 20 psychiatric inpatients and 20 matched healthy controls.")
+    assert "other-psychiatric" in got
