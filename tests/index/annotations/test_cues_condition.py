@@ -94,8 +94,8 @@ def test_the_gad7_questionnaire_is_not_an_anxiety_disorder() -> None:
 
 def test_psychiatric_disorders_a_healthy_volunteer_study_may_serve_are_not_its_population() -> None:
     got = cond("Psilocybin and face processing",
-               "Psilocybin is a candidate treatment for psychiatric disorders. Here we studied "
-               "how it alters amygdala connectivity in 25 healthy volunteers.")
+               "We studied how psilocybin, which is tested in psychiatric disorders, alters "
+               "amygdala connectivity in 25 healthy volunteers.")
     assert got == ["healthy-volunteers"]
 
 
