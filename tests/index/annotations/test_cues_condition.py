@@ -103,3 +103,15 @@ def test_psychiatric_patients_compared_with_healthy_controls_keep_their_conditio
     got = cond("Prediction errors and ketamine",
                "We scanned 20 psychiatric inpatients and 20 matched healthy controls.")
     assert "other-psychiatric" in got
+
+
+def test_patients_a_clinic_follows_by_online_survey_are_not_recreational_users() -> None:
+    got = cond("Ibogaine-assisted therapy for veterans",
+               "Methods: Veterans seeking treatment for PTSD at a clinical program answered "
+               "online surveys at baseline and one month after treatment.")
+    assert "recreational-use" not in got and "ptsd" in got
+
+
+def test_an_online_survey_of_people_who_use_a_drug_is_recreational_use() -> None:
+    assert "recreational-use" in cond("Microdosing motives",
+                                      "We ran an online survey of 800 adults about DMT.")
