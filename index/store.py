@@ -12,133 +12,39 @@ and the next harvest or reindex applies it; no record is ever lost between the t
 
 from __future__ import annotations
 
-import json
 import re
 import sqlite3
-import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from index.annotations import annotate
 from index.article import Article
 from index.errors import CorruptDataError, environment_error
+from index.store_bookkeeping import StoreBookkeeping
+
+# Split by concern (pure code motion): the schema, row types and clock live in store_schema.py,
+# the checkpoints / run log / index flags in store_bookkeeping.py; callers keep importing them
+# from here.
+from index.store_schema import (
+    _SCHEMA,
+    Clock,
+    RunRecord,
+    UpsertCounts,
+    _open_readonly,
+    system_clock,
+    utcnow,
+)
+
+__all__ = ["ORIGIN_HARVEST", "ORIGIN_INGEST", "Clock", "RecordStore", "RunRecord",
+           "UpsertCounts", "system_clock", "utcnow"]
 
 ORIGIN_HARVEST = "harvest"
 ORIGIN_INGEST = "ingest"
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS articles (
-    pmid        TEXT PRIMARY KEY,
-    json        TEXT NOT NULL,
-    topics      TEXT NOT NULL DEFAULT '',   -- ',topic1,topic2,' for instr() lookups
-    harvested   INTEGER NOT NULL DEFAULT 0, -- matched by a topic query at some harvest
-    ingested    INTEGER NOT NULL DEFAULT 0, -- added by `ketlit ingest`
-    first_seen  TEXT NOT NULL,              -- ISO UTC timestamp the record entered the store
-    updated     TEXT NOT NULL,
-    indexed     INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS articles_first_seen ON articles(first_seen);
-CREATE INDEX IF NOT EXISTS articles_indexed ON articles(indexed);
-CREATE TABLE IF NOT EXISTS checkpoints (
-    topic       TEXT PRIMARY KEY,
-    query       TEXT,
-    last_date   TEXT,        -- ISO date up to which the topic is complete (inclusive)
-    last_success TEXT,       -- ISO UTC timestamp of the last successful run
-    state       TEXT         -- JSON: resumable position inside a running full harvest
-);
-CREATE TABLE IF NOT EXISTS runs (
-    id          INTEGER PRIMARY KEY AUTOINCREMENT,
-    topic       TEXT NOT NULL,
-    mode        TEXT,
-    started     TEXT NOT NULL,
-    ended       TEXT,
-    status      TEXT NOT NULL DEFAULT 'running',  -- running, ok, failed, interrupted
-    windows     INTEGER NOT NULL DEFAULT 0,
-    requests    INTEGER NOT NULL DEFAULT 0,
-    new         INTEGER NOT NULL DEFAULT 0,
-    updated     INTEGER NOT NULL DEFAULT 0,
-    deleted     INTEGER NOT NULL DEFAULT 0,
-    failed      INTEGER NOT NULL DEFAULT 0,
-    missing     TEXT NOT NULL DEFAULT '',          -- PMIDs PubMed no longer returned
-    error       TEXT
-);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
--- PMIDs a running `harvest --full` has seen per topic, kept across a crash so that the
--- reconciliation at the end of a resumed walk knows the whole topic.
-CREATE TABLE IF NOT EXISTS sync_seen (
-    topic       TEXT NOT NULL,
-    pmid        TEXT NOT NULL,
-    PRIMARY KEY (topic, pmid)
-);
--- PMIDs removed from the store whose removal the index has not committed yet: written in the
--- same transaction as the DELETE, cleared after the index commit, replayed after a crash.
-CREATE TABLE IF NOT EXISTS index_deletes (pmid TEXT PRIMARY KEY);
--- When each record joined each topic. A record already in the store for one topic that starts
--- matching another (a new topic in the config, a revised record) is new *to that topic*, and the
--- digest and `ketlit new --topic` must list it, which articles.first_seen alone cannot tell.
-CREATE TABLE IF NOT EXISTS topic_seen (
-    pmid        TEXT NOT NULL,
-    topic       TEXT NOT NULL,
-    first_seen  TEXT NOT NULL,
-    PRIMARY KEY (topic, pmid)
-);
-CREATE INDEX IF NOT EXISTS topic_seen_first ON topic_seen(topic, first_seen);
--- When a record left a topic (PubMed deleted it, or the topic's query no longer matches it),
--- so that the digest can say what left as well as what arrived.
-CREATE TABLE IF NOT EXISTS topic_left (
-    pmid        TEXT NOT NULL,
-    topic       TEXT NOT NULL,
-    left_at     TEXT NOT NULL,
-    PRIMARY KEY (topic, pmid, left_at)
-);
-"""
 
-
-Clock = Callable[[], datetime]
-
-
-def system_clock() -> datetime:
-    return datetime.now(UTC)
-
-
-def utcnow(clock: Clock = system_clock) -> str:
-    """The store's timestamp format: UTC ISO 8601 with whole seconds (compared as text)."""
-    return clock().astimezone(UTC).isoformat(timespec="seconds")
-
-
-@dataclass
-class UpsertCounts:
-    new: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-
-
-@dataclass
-class RunRecord:
-    id: int
-    topic: str
-    mode: str | None
-    started: str
-    ended: str | None
-    status: str
-    windows: int
-    requests: int
-    new: int
-    updated: int
-    deleted: int
-    failed: int
-    missing: list[str]
-    error: str | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
-
-class RecordStore:
+class RecordStore(StoreBookkeeping):
     """SQLite-backed store. One connection per instance; open one per thread or process."""
 
     def __init__(self, path: Path, *, clock: Clock = system_clock, readonly: bool = False) -> None:
@@ -183,10 +89,6 @@ class RecordStore:
                 f"{self.path} is damaged ({problems[0][:80]}{more}): "
                 "restore it from a backup, or move it away and run `ketlit harvest --full` to "
                 "fetch the records again")
-
-    def now(self) -> str:
-        """Now by the store's clock, in the store's timestamp format."""
-        return utcnow(self.clock)
 
     def close(self) -> None:
         self.conn.close()
@@ -457,165 +359,7 @@ class RecordStore:
             changed.append(art)
         return changed
 
-    def add_seen(self, topic: str, pmids: Iterable[str]) -> None:
-        self.conn.executemany("INSERT OR IGNORE INTO sync_seen(topic, pmid) VALUES (?,?)",
-                              ((topic, p) for p in pmids))
 
-    def seen(self, topic: str) -> set[str]:
-        return {r[0] for r in self.conn.execute("SELECT pmid FROM sync_seen WHERE topic=?",
-                                                (topic,))}
-
-    def clear_seen(self, topic: str) -> None:
-        self.conn.execute("DELETE FROM sync_seen WHERE topic=?", (topic,))
-
-    def delete_for_index(self, pmids: Iterable[str]) -> list[str]:
-        """Delete records and remember that the index still has to drop them (call inside a
-        transaction, then ``pending_index_deletes`` / ``clear_index_deletes`` around the index
-        commit). Returns the PMIDs that were in the store."""
-        gone: list[str] = []
-        for pmid in pmids:
-            if self.conn.execute("DELETE FROM articles WHERE pmid=?", (pmid,)).rowcount:
-                gone.append(pmid)
-            self.conn.execute("DELETE FROM topic_seen WHERE pmid=?", (pmid,))
-            self.conn.execute("INSERT OR IGNORE INTO index_deletes(pmid) VALUES (?)", (pmid,))
-        return gone
-
-    def pending_index_deletes(self) -> list[str]:
-        return [r[0] for r in self.conn.execute("SELECT pmid FROM index_deletes")]
-
-    def clear_index_deletes(self, pmids: Iterable[str]) -> None:
-        self.conn.executemany("DELETE FROM index_deletes WHERE pmid=?", ((p,) for p in pmids))
-
-    # -- index bookkeeping ------------------------------------------------------------------------
-
-    def pending_index(self) -> list[str]:
-        return [r[0] for r in self.conn.execute("SELECT pmid FROM articles WHERE indexed=0")]
-
-    def mark_indexed(self, pmids: Iterable[str]) -> None:
-        self.conn.executemany("UPDATE articles SET indexed=1 WHERE pmid=?", ((p,) for p in pmids))
-
-    def mark_all_unindexed(self) -> None:
-        self.conn.execute("UPDATE articles SET indexed=0")
-
-    def rebuild_started(self) -> str:
-        """The store's clock (whole seconds) at the start of a rebuild, for
-        :meth:`changed_since` at its end.
-
-        Waits for the next whole second first: every row stamped up to the returned second was
-        written before the rebuild began reading, so only rows stamped later need catching up
-        (comparing with >= would re-index everything written in the same second).
-        """
-        first = self.now()
-        while self.now() == first:
-            time.sleep(0.02)
-        return first
-
-    def changed_since(self, stamp: str) -> list[str]:
-        """PMIDs of the records written (added or changed) after ``stamp``
-        (:meth:`rebuild_started`)."""
-        return [r[0] for r in self.conn.execute(
-            "SELECT pmid FROM articles WHERE updated > ?", (stamp,))]
-
-    # -- checkpoints ----------------------------------------------------------------------------
-
-    def checkpoint(self, topic: str) -> dict[str, Any] | None:
-        row = self.conn.execute(
-            "SELECT query, last_date, last_success, state FROM checkpoints WHERE topic=?",
-            (topic,)).fetchone()
-        if row is None:
-            return None
-        return {"query": row[0], "last_date": row[1], "last_success": row[2],
-                "state": json.loads(row[3]) if row[3] else None}
-
-    def set_checkpoint(self, topic: str, *, query: str | None = None,
-                       last_date: str | None = None, last_success: str | None = None,
-                       state: dict[str, Any] | None = None, clear_state: bool = False) -> None:
-        cur = self.checkpoint(topic) or {"query": None, "last_date": None, "last_success": None,
-                                         "state": None}
-        if query is not None:
-            cur["query"] = query
-        if last_date is not None:
-            cur["last_date"] = last_date
-        if last_success is not None:
-            cur["last_success"] = last_success
-        if state is not None:
-            cur["state"] = state
-        if clear_state:
-            cur["state"] = None
-        self.conn.execute(
-            "INSERT OR REPLACE INTO checkpoints(topic, query, last_date, last_success, state)"
-            " VALUES (?,?,?,?,?)",
-            (topic, cur["query"], cur["last_date"], cur["last_success"],
-             json.dumps(cur["state"]) if cur["state"] is not None else None))
-
-    # -- run log --------------------------------------------------------------------------------
-
-    def start_run(self, topic: str, mode: str) -> int:
-        cur = self.conn.execute("INSERT INTO runs(topic, mode, started) VALUES (?,?,?)",
-                                (topic, mode, self.now()))
-        return int(cur.lastrowid or 0)
-
-    def update_run(self, run_id: int, **fields: Any) -> None:
-        if "missing" in fields and not isinstance(fields["missing"], str):
-            fields["missing"] = ",".join(fields["missing"])
-        cols = ", ".join(f"{k}=?" for k in fields)
-        self.conn.execute(f"UPDATE runs SET {cols} WHERE id=?", (*fields.values(), run_id))
-
-    def finish_run(self, run_id: int, status: str, error: str | None = None, **fields: Any) -> None:
-        self.update_run(run_id, status=status, error=error, ended=self.now(), **fields)
-
-    def close_stale_runs(self) -> None:
-        """Runs left 'running' by a killed process are marked interrupted."""
-        self.conn.execute("UPDATE runs SET status='interrupted', ended=coalesce(ended, ?) "
-                          "WHERE status='running'", (self.now(),))
-
-    def last_runs(self) -> dict[str, RunRecord]:
-        """The latest run of each topic."""
-        rows = self.conn.execute(
-            "SELECT * FROM runs WHERE id IN (SELECT max(id) FROM runs GROUP BY topic)")
-        return {r[1]: _run(r) for r in rows}
-
-    def runs(self, limit: int = 50) -> list[RunRecord]:
-        return [_run(r) for r in self.conn.execute(
-            "SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,))]
-
-    # -- meta ------------------------------------------------------------------------------------
-
-    def get_meta(self, key: str) -> str | None:
-        row = self.conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
-        return row[0] if row else None
-
-    def set_meta(self, key: str, value: str) -> None:
-        self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?,?)", (key, value))
-
-
-def _open_readonly(path: Path) -> sqlite3.Connection:
-    """A connection that never writes, for every command that only reads (search, show,
-    similar, stats, export, serve), so they work on a data_dir they may not write: a read-only
-    disk, a snapshot, another user's harvest. SQLite's mode=ro still needs the WAL's shared
-    memory file; where that cannot be made (a read-only directory) the store is opened as
-    immutable, which is safe there since nothing can write it either. A missing store reads as
-    an empty one."""
-    if not path.exists():
-        conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
-        conn.executescript(_SCHEMA)
-        return conn
-    uri = path.resolve().as_uri()
-    for mode in ("mode=ro", "immutable=1"):
-        conn = sqlite3.connect(f"{uri}?{mode}", uri=True, timeout=60, isolation_level=None,
-                               check_same_thread=False)
-        try:
-            conn.execute("SELECT count(*) FROM articles").fetchone()
-            return conn
-        except sqlite3.OperationalError as exc:
-            conn.close()
-            if "no such table" in str(exc):
-                raise environment_error(sqlite3.DatabaseError(str(exc)), path) or exc from exc
-            last = exc
-        except sqlite3.DatabaseError as exc:
-            conn.close()
-            raise environment_error(exc, path) or exc from exc
-    raise environment_error(last, path) or last
 
 
 _REVISED = re.compile(r'"revised_date":"([^"]*)"')
@@ -634,10 +378,3 @@ def _is_older(art: Article, stored_json: str) -> bool:
 def _topics_col(topics: Iterable[str]) -> str:
     t = sorted(topics)
     return "," + ",".join(t) + "," if t else ""
-
-
-def _run(r: tuple[Any, ...]) -> RunRecord:
-    return RunRecord(id=r[0], topic=r[1], mode=r[2], started=r[3], ended=r[4], status=r[5],
-                     windows=r[6], requests=r[7], new=r[8], updated=r[9], deleted=r[10],
-                     failed=r[11], missing=[m for m in (r[12] or "").split(",") if m],
-                     error=r[13])

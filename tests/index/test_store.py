@@ -54,21 +54,6 @@ def test_origin_flags_and_streaming(store: RecordStore) -> None:
     assert len(store.get_many([str(i) for i in range(1, 1200)] + ["nope"])) == 1199
 
 
-def test_checkpoints_and_run_log(store: RecordStore) -> None:
-    assert store.checkpoint("t") is None
-    store.set_checkpoint("t", query="q", state={"windows_done": 2})
-    store.set_checkpoint("t", last_date="2024-01-02", clear_state=True)
-    cp = store.checkpoint("t")
-    assert cp == {"query": "q", "last_date": "2024-01-02", "last_success": None, "state": None}
-    run = store.start_run("t", "full")
-    store.finish_run(run, "failed", error="boom", new=3, missing=["5", "6"])
-    store.start_run("u", "incremental")
-    store.close_stale_runs()
-    last = store.last_runs()
-    assert last["t"].status == "failed" and last["t"].missing == ["5", "6"] and last["t"].new == 3
-    assert last["u"].status == "interrupted"
-
-
 def test_a_record_is_new_to_a_topic_it_joins_later(store: RecordStore) -> None:
     store.conn.execute("BEGIN")
     store.upsert([Article(pmid="1")], topic="depression")
