@@ -115,3 +115,19 @@ def test_patients_a_clinic_follows_by_online_survey_are_not_recreational_users()
 def test_an_online_survey_of_people_who_use_a_drug_is_recreational_use() -> None:
     assert "recreational-use" in cond("Microdosing motives",
                                       "We ran an online survey of 800 adults about DMT.")
+
+
+def test_antidepressant_resistant_ptsd_is_ptsd_not_depression() -> None:
+    # antidepressants are PTSD's first-line drugs: their failure qualifies the PTSD
+    assert cond("Ketamine infusions for antidepressant-resistant PTSD") == ["ptsd"]
+    assert "depression" in cond("Ketamine for antidepressant-resistant depression")
+    assert "depression" in cond("The antidepressant effect of ketamine")
+
+
+def test_suicidal_ideation_monitored_as_an_adverse_event_is_not_the_population() -> None:
+    abstract = ("Methods: Twenty veterans with PTSD will receive psilocybin. Safety outcomes "
+                "will be adverse events and suicidal ideation, as measured by a rating scale.")
+    got = cond("Psilocybin for veterans with PTSD", abstract)
+    assert "suicidality" not in got and "depression" not in got
+    assert "suicidality" in cond("Ketamine for suicidal ideation",
+                                 "Methods: Thirty adults with suicidal ideation received ketamine.")
