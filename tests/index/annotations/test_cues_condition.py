@@ -131,3 +131,12 @@ def test_suicidal_ideation_monitored_as_an_adverse_event_is_not_the_population()
     assert "suicidality" not in got and "depression" not in got
     assert "suicidality" in cond("Ketamine for suicidal ideation",
                                  "Methods: Thirty adults with suicidal ideation received ketamine.")
+
+
+def test_a_treatment_a_laboratory_study_might_explain_is_not_its_population() -> None:
+    abstract = ("The purpose of this placebo-controlled study was to test whether ketamine "
+                "might explain the efficacy of naltrexone for the treatment of alcoholism. "
+                "Thirty healthy subjects were randomized.")
+    assert "alcohol-use-disorder" not in cond("Naltrexone and ketamine", abstract)
+    assert "alcohol-use-disorder" in cond("Naltrexone and ketamine",
+                                          "We randomized 30 patients with alcoholism.")
