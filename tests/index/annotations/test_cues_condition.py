@@ -140,3 +140,10 @@ def test_a_treatment_a_laboratory_study_might_explain_is_not_its_population() ->
     assert "alcohol-use-disorder" not in cond("Naltrexone and ketamine", abstract)
     assert "alcohol-use-disorder" in cond("Naltrexone and ketamine",
                                           "We randomized 30 patients with alcoholism.")
+
+
+def test_pain_scores_in_a_postoperative_depression_trial_are_outcomes() -> None:
+    abstract = ("Methods: We randomized 120 patients undergoing surgery to ketamine or saline. "
+                "Results: Depression and postoperative pain scores were lower with ketamine.")
+    assert cond("Intraoperative ketamine and postoperative depression", abstract) == ["depression"]
+    assert "chronic-pain" in cond("Intraoperative ketamine and recovery", abstract)
