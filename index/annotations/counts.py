@@ -16,6 +16,8 @@ from index.annotations.patterns import _rx, _trie
 @dataclass(frozen=True)
 class Count:
     patterns: tuple[re.Pattern[str], ...]  # group counts, each with a group named n
+    # per pattern: literals one of which the text must hold for it to run (None: always)
+    pattern_keys: tuple[tuple[str, ...] | None, ...]
     sizes: tuple[re.Pattern[str], ...]  # "n = 12" group sizes
     total: tuple[re.Pattern[str], ...]  # "a total of N": preferred when present
     share: re.Pattern[str] | None  # "(56%": group p, a share of the sample ...
@@ -46,12 +48,16 @@ def load_count(c: dict[str, Any]) -> Count:
             pattern = pattern.replace(key, value)
         return pattern
 
-    for key in ("patterns", "total"):
-        c[key] = [fill(p) for p in c.get(key) or ()]
+    # a pattern is a string, or {any: pattern, keys: [...]} for one that opens with no literal
+    # sre can search for and so is scanned only when one of its keys is in the text
+    raw = [p if isinstance(p, dict) else {"any": p} for p in c.get("patterns") or ()]
+    c["patterns"] = [fill(p["any"]) for p in raw]
+    keys = tuple(tuple(p["keys"]) if p.get("keys") else None for p in raw)
+    c["total"] = [fill(p) for p in c.get("total") or ()]
     product = c.get("product") or {}
     implied = c.get("implied") or {}
     implied_count = fill(implied.get("count") or "")
-    return Count(tuple(_rx(p, "participants") for p in c["patterns"]),
+    return Count(tuple(_rx(p, "participants") for p in c["patterns"]), keys,
                   tuple(_rx(p, "participants sizes") for p in c.get("sizes") or ()),
                   tuple(_rx(p, "participants total") for p in c.get("total") or ()),
                   _rx(implied.get("share"), "participants implied share"),
@@ -109,7 +115,8 @@ def count_participants(count: Count, text: str) -> int | None:
     wholes: dict[int, int] = {}  # sentence -> its largest whole ("of 802 patients")
     compared: dict[int, bool] = {}  # sentence -> all its group counts are comparison people
     subsets: list[tuple[int, int]] = []  # (sentence, offset) of counts opening a subset clause
-    patterns = count.patterns
+    patterns = tuple(rx for rx, keys in zip(count.patterns, count.pattern_keys, strict=True)
+                     if keys is None or any(k in text for k in keys))
     if count.product is not None and any(k in text for k in count.product_keys):
         patterns = (*patterns, count.product)
     for pats, hay, into in ((patterns, outside, groups), (count.sizes, text, sizes)):
