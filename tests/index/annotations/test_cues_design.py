@@ -162,3 +162,13 @@ def test_an_inactive_placebo_is_a_placebo_not_an_active_control() -> None:
 def test_a_comparator_named_after_for_is_no_comparator(abstract: str) -> None:
     # "for ECT" holds "or ECT": the comparator must be a word of its own
     assert ann("Ketamine during electroconvulsive therapy", abstract)["control"] == ["placebo"]
+
+
+def test_a_study_of_patients_given_the_drug_has_an_unknown_phase() -> None:
+    # no word of a trial in its title: still a study of a treatment whose phase is not named
+    a = ann("EEG changes after ketamine in major depressive disorder",
+            "Thirty patients with major depressive disorder received ketamine; EEG was recorded.")
+    assert a["phase"] == ["unknown"]
+    b = ann("EEG changes after ketamine in healthy volunteers",
+            "Thirty healthy volunteers received ketamine; EEG was recorded.")
+    assert b["phase"] == ["not-applicable"]
