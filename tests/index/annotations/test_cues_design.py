@@ -172,3 +172,10 @@ def test_a_study_of_patients_given_the_drug_has_an_unknown_phase() -> None:
     b = ann("EEG changes after ketamine in healthy volunteers",
             "Thirty healthy volunteers received ketamine; EEG was recorded.")
     assert b["phase"] == ["not-applicable"]
+
+
+def test_a_randomised_trial_without_a_named_control_has_some_other_control() -> None:
+    a = ann("Ketamine and dexmedetomidine regimens and memory",
+            "Twenty volunteers were randomized to two anaesthetic regimens; memory was tested.")
+    assert a["design"] == ["rct"]
+    assert a["control"] == ["other"]
