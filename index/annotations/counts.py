@@ -32,6 +32,7 @@ class Count:
     subset: re.Pattern[str] | None  # just before a count: it is part of the sentence's earlier one
     product: re.Pattern[str] | None  # "2 groups of 12 volunteers": groups g of n people each
     product_keys: tuple[str, ...]  # literals one of which the text must hold for product to run
+    chosen: re.Pattern[str] | None = None  # a part of a whole picked for the study ("571 were included")
 
 
 def load_count(c: dict[str, Any]) -> Count:
@@ -70,7 +71,8 @@ def load_count(c: dict[str, Any]) -> Count:
                   _rx(c.get("sample"), "participants sample"),
                   _rx(c.get("subset"), "participants subset"),
                   _rx(fill(product.get("pattern") or ""), "participants product"),
-                  tuple(product.get("keys") or ()))
+                  tuple(product.get("keys") or ()),
+                  _rx(fill(c.get("chosen") or ""), "participants chosen"))
 
 
 _FULL_STOP = re.compile(r"[.!?]\s+|\n")  # the title ends at \n; "(n = 10; ...), and 16" is one sentence
@@ -149,6 +151,18 @@ def count_participants(count: Count, text: str) -> int | None:
             groups[k] = {o: v for o, v in groups[k].items() if o < at}
     people = {k: max(g.values()) if k in wholes else _people(g.values())
               for k, g in groups.items()}
+    # The part of a whole that the study picked is the people it studied ("Of the 1,699 eligible
+    # patients, 571 (34%) were included"; "Fourteen of 67 patients were randomly selected").
+    if count.chosen is not None:
+        for k in wholes:
+            end = starts[k] if k < len(starts) else len(text)
+            at = starts[k - 1]
+            while (m := count.chosen.search(outside, at, end)) is not None:
+                v = value(m.group("n"))
+                if v and v < wholes[k]:  # the whole itself may open the match: look past it
+                    people[k] = v
+                    break
+                at = m.end("n")
     best = max([*people.values()] + [_sized(g) for g in sizes.values()], default=0)
     # Comparison people counted in a sentence of their own join the patients counted elsewhere
     # ("Twenty patients with TRD ... Twenty matched healthy volunteers were scanned").

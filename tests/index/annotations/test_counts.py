@@ -31,6 +31,9 @@ PARTICIPANTS = [
     # a whole and its parts: "of N" is the whole, and a share after it is the part's share
     ("Of 90 enrolled patients, 70 completed and 12 withdrew.", 90),
     ("Four of 8 patients (50%) responded.", 8),
+    # ... unless the part is the one picked for the study: it is the people studied
+    ("Of the 2,310 eligible patients, 640 (28%) were included in the analysis.", 640),
+    ("Nine of 52 patients in the trial were randomly selected for interviews.", 9),
     ("Seventy participants (30% female) were included.", 70),
     # the function "of 22 users" is no whole: the groups add up
     ("The memory of 22 users was compared with that of 20 drug-naive subjects.", 42),
