@@ -34,6 +34,10 @@ PARTICIPANTS = [
     # ... unless the part is the one picked for the study: it is the people studied
     ("Of the 2,310 eligible patients, 640 (28%) were included in the analysis.", 640),
     ("Nine of 52 patients in the trial were randomly selected for interviews.", 9),
+    # a recruiting verb in the future tense, and people named by an acronym
+    ("We will recruit 30 USMVs with chronic PTSD.", 30),
+    ("The trial will enroll 45 across three sites.", 45),
+    ("In total, 90 HCs will be randomized to ketamine or saline.", 90),
     ("Seventy participants (30% female) were included.", 70),
     # the function "of 22 users" is no whole: the groups add up
     ("The memory of 22 users was compared with that of 20 drug-naive subjects.", 42),
