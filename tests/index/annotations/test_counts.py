@@ -38,6 +38,8 @@ PARTICIPANTS = [
     ("We will recruit 30 USMVs with chronic PTSD.", 30),
     ("The trial will enroll 45 across three sites.", 45),
     ("In total, 90 HCs will be randomized to ketamine or saline.", 90),
+    # a number after a comparison sign is a threshold, not people
+    ("Twelve patients took part; rescue analgesia was given when NRS ≥ 40 or patients asked.", 12),
     ("Seventy participants (30% female) were included.", 70),
     # the function "of 22 users" is no whole: the groups add up
     ("The memory of 22 users was compared with that of 20 drug-naive subjects.", 42),
