@@ -147,3 +147,12 @@ def test_pain_scores_in_a_postoperative_depression_trial_are_outcomes() -> None:
                 "Results: Depression and postoperative pain scores were lower with ketamine.")
     assert cond("Intraoperative ketamine and postoperative depression", abstract) == ["depression"]
     assert "chronic-pain" in cond("Intraoperative ketamine and recovery", abstract)
+
+
+def test_psychedelic_therapy_for_cancer_patients_treats_their_depression_and_anxiety() -> None:
+    got = cond("Psilocybin-assisted therapy in advanced cancer",
+               "Methods: Twelve patients with advanced cancer received one session.")
+    assert {"palliative", "depression", "anxiety"} <= set(got)
+    # a ketamine analgesia trial in cancer patients is not one of them
+    got = cond("Ketamine for cancer pain", "Methods: Twelve patients with advanced cancer received ketamine.")
+    assert "depression" not in got and "anxiety" not in got
