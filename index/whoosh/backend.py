@@ -28,7 +28,7 @@ from index.evidence import LABEL_FACETS, evidence_key
 from index.settings import Settings
 from index.whoosh.compile import to_whoosh
 from index.whoosh.engine import MAX_EXPANSIONS, Evaluator, IndexArrays, sort_by, top_k
-from index.whoosh.writer import live_index_dir, open_index
+from index.whoosh.index_dir import live_index_dir, open_index
 
 # BM25 parameters: the textbook defaults; the relevance benchmark (bench/README.md) found the
 # neighbourhood flat (k1 0.7-1.6, b 0.4-0.9 within 0.004 nDCG@10), so nothing is fitted here.

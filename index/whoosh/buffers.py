@@ -117,7 +117,7 @@ def check_version(installed: str | None = None) -> None:
 
 def install() -> None:
     """Give Whoosh's BufferFile a zero-copy reader (idempotent; affects this process). Called
-    where the Whoosh backend opens or creates an index (index.whoosh.writer), after checking the
+    where the Whoosh backend opens or creates an index (index.whoosh.index_dir), after checking the
     installed Whoosh is the one the patch was written for."""
     if getattr(BufferFile, "_ketlit_view", False):
         return

@@ -22,97 +22,42 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import os
 import shutil
-import time
-import uuid
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from whoosh import index as whoosh_index
 from whoosh.writing import IndexWriter
 
 from index.article import Article
-from index.errors import IndexMissingError
 from index.locks import writer_lock
 from index.progress import Progress, as_progress
 from index.settings import Settings
 from index.store import RecordStore
-from index.whoosh import buffers, bulkwriter
+from index.whoosh import bulkwriter
+from index.whoosh.index_dir import (
+    VERSION_FILE,
+    check_index,
+    check_version,
+    create_empty_index,
+    index_schema_version,
+    live_index_dir,
+    new_index_dir,
+    open_dir,
+    open_index,
+    point_link_at,
+    remove_stale_dirs,
+)
 from index.whoosh.schema import (
-    SCHEMA_VERSION,
     Analysis,
     accepts_analysed,
     article_to_document,
-    build_schema,
 )
 
-VERSION_FILE = "KETLIT_SCHEMA"
-
-
-def _open_dir(directory: Path) -> Any:
-    """The one place the Whoosh backend opens an index. It installs the BufferFile patch first:
-    every reader (a search's, or a writer's for update_document's delete by PMID and segment
-    merges) would otherwise copy the index's whole terms and postings files into memory, so
-    memory grew with the index (index/whoosh/buffers.py measures it)."""
-    buffers.install()
-    return whoosh_index.open_dir(str(directory))
-
-
-# -- locations ------------------------------------------------------------------------------------
-
-
-def live_index_dir(settings: Settings) -> Path | None:
-    """The directory the live index is in (the symlink resolved), or None when there is none."""
-    link = settings.index_dir
-    if not os.path.lexists(link):
-        return None
-    target = Path(os.path.realpath(link))
-    return target if target.is_dir() else None
-
-
-def _new_index_dir(settings: Settings) -> Path:
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-    return settings.data_dir / f"index-{stamp}-{uuid.uuid4().hex[:6]}"
-
-
-def _point_link_at(settings: Settings, target: Path) -> None:
-    """Atomically make data_dir/index point at ``target`` (a sibling directory)."""
-    link = settings.index_dir
-    if link.is_dir() and not link.is_symlink():
-        # An index directory from an older layout: move it aside first (not atomic, one-off).
-        link.rename(settings.data_dir / f"index-legacy-{uuid.uuid4().hex[:6]}")
-    tmp = settings.data_dir / f".index-link-{uuid.uuid4().hex[:6]}"
-    os.symlink(target.name, tmp)
-    os.replace(tmp, link)
-    _fsync_dir(settings.data_dir)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _create_empty_index(directory: Path) -> None:
-    directory.mkdir(parents=True, exist_ok=False)
-    buffers.install()
-    whoosh_index.create_in(str(directory), build_schema())
-    (directory / VERSION_FILE).write_text(f"{SCHEMA_VERSION}\n", encoding="ascii")
-
-
-def index_schema_version(directory: Path) -> int | None:
-    try:
-        return int((directory / VERSION_FILE).read_text(encoding="ascii").strip())
-    except (OSError, ValueError):
-        return None
-
-
-# -- writing ---------------------------------------------------------------------------------------
+# The index's location and opening live in index_dir.py; these names are re-exported for callers
+# that import them from here.
+__all__ = ["VERSION_FILE", "IndexSession", "WhooshWritableIndex", "bounded_merge", "check_index",
+           "check_index_writable", "collector_paused", "index_schema_version", "live_index_dir",
+           "open_index", "open_index_writer", "rebuild_index", "store_now", "sync_pending"]
 
 
 def _writer(ix: Any, **kwargs: Any) -> IndexWriter:
@@ -204,15 +149,6 @@ def check_index_writable(settings: Settings) -> None:
     writable_index(settings).check_writable()
 
 
-def _check_version(settings: Settings, directory: Path) -> None:
-    version = index_schema_version(directory)
-    if version != SCHEMA_VERSION:
-        raise IndexMissingError(
-            f"the index at {settings.index_dir} was built with schema version {version} but this "
-            f"ketlit needs version {SCHEMA_VERSION}: run `ketlit reindex` (offline, from the "
-            "stored records)")
-
-
 @contextlib.contextmanager
 def collector_paused() -> Iterator[None]:
     """Python's cyclic garbage collector off for the duration (back on after, if it was on).
@@ -241,12 +177,12 @@ def open_index_writer(settings: Settings, timeout: float = 60) -> Iterator[Index
     with writer_lock(settings, timeout):
         directory = live_index_dir(settings)
         if directory is None:
-            directory = _new_index_dir(settings)
-            _create_empty_index(directory)
-            _point_link_at(settings, directory)
+            directory = new_index_dir(settings)
+            create_empty_index(directory)
+            point_link_at(settings, directory)
         else:
-            _check_version(settings, directory)
-        ix = _open_dir(directory)
+            check_version(settings, directory)
+        ix = open_dir(directory)
         writer = _writer(ix, timeout=timeout)
         session = IndexSession(writer)
         try:
@@ -287,7 +223,7 @@ class WhooshWritableIndex:
         so, naming ``ketlit reindex``. No index at all is fine: the first writer creates it."""
         directory = live_index_dir(self.settings)
         if directory is not None:
-            _check_version(self.settings, directory)
+            check_version(self.settings, directory)
 
     def session(self, timeout: float = 60) -> contextlib.AbstractContextManager[IndexSession]:
         return open_index_writer(self.settings, timeout)
@@ -301,13 +237,13 @@ class WhooshWritableIndex:
 
 
 def _rebuild(settings: Settings, store: RecordStore, progress: Progress) -> int:
-    _remove_stale_dirs(settings, keep=live_index_dir(settings))
+    remove_stale_dirs(settings, keep=live_index_dir(settings))
     started = store.rebuild_started()
     total = store.count()
-    new_dir = _new_index_dir(settings)
+    new_dir = new_index_dir(settings)
     try:
-        _create_empty_index(new_dir)
-        ix = _open_dir(new_dir)
+        create_empty_index(new_dir)
+        ix = open_dir(new_dir)
         indexed: list[str] = []
         try:
             writer = _writer(ix)
@@ -332,7 +268,7 @@ def _rebuild(settings: Settings, store: RecordStore, progress: Progress) -> int:
                              "reindex: the index stayed locked by a harvest for 10 minutes; "
                              "run `ketlit reindex` again when it has finished"):
                 _catch_up(ix, store, started, indexed)
-                _point_link_at(settings, new_dir)
+                point_link_at(settings, new_dir)
                 old = [p for p in settings.data_dir.glob("index-*") if p != new_dir]
         finally:
             ix.close()
@@ -371,71 +307,3 @@ def _catch_up(ix: Any, store: RecordStore, started: str, indexed: list[str]) -> 
 def store_now(store: RecordStore) -> str:
     """Kept for callers of this name: RecordStore.rebuild_started."""
     return store.rebuild_started()
-
-
-def _remove_stale_dirs(settings: Settings, keep: Path | None) -> None:
-    """Index directories left by a crashed rebuild (never the live one)."""
-    for p in settings.data_dir.glob("index-*"):
-        if keep is None or p.resolve() != keep:
-            shutil.rmtree(p, ignore_errors=True)
-    for p in settings.data_dir.glob(".index-link-*"):
-        with contextlib.suppress(OSError):
-            p.unlink()
-
-
-# -- checking --------------------------------------------------------------------------------------
-
-
-def check_index(settings: Settings) -> None:
-    """Raise IndexMissingError, naming the remedy, unless the live index can be searched."""
-    if settings.index.backend == "solr":
-        from index.solr.backend import SolrIndex
-
-        with SolrIndex(settings) as solr:
-            solr.check_searchable(0 if _store_is_empty(settings) else 1)
-        return
-    _open_checked(settings).close()
-
-
-def open_index(settings: Settings) -> Any:
-    """The live Whoosh index, opened after the checks of :func:`check_index`."""
-    return _open_checked(settings)
-
-
-def _store_is_empty(settings: Settings) -> bool:
-    if not settings.store_path.exists():
-        return True
-    store = RecordStore(settings.store_path, readonly=True)
-    try:
-        return store.count() == 0
-    finally:
-        store.close()
-
-
-def _open_checked(settings: Settings) -> Any:
-    directory = live_index_dir(settings)
-    if directory is None:
-        if _store_is_empty(settings):
-            raise IndexMissingError(
-                "the index is empty: run `ketlit harvest` or `ketlit ingest FILE` first")
-        raise IndexMissingError(f"no search index at {settings.index_dir}: run `ketlit reindex` "
-                                "to rebuild it from the stored records (offline)")
-    _check_version(settings, directory)
-    last_error: Exception | None = None
-    for _attempt in range(5):
-        try:
-            ix = _open_dir(directory)
-            # Opening a reader touches every segment file: this is where corruption shows.
-            ix.reader().close()
-            return ix
-        except FileNotFoundError as exc:
-            # A commit merged segments between reading the table of contents and opening them;
-            # the next try reads the new table of contents.
-            last_error = exc
-            time.sleep(0.05)
-        except Exception as exc:  # noqa: BLE001 - a damaged index raises anything (struct, EOF...)
-            last_error = exc
-            break
-    raise IndexMissingError(
-        f"the index at {settings.index_dir} cannot be read ({type(last_error).__name__}: "
-        f"{last_error}): run `ketlit reindex` to rebuild it from the stored records (offline)")
