@@ -30,8 +30,6 @@ class Count:
     part: re.Pattern[str] | None  # a sentence opening a part of the study ("in experiment 2")
     sample: re.Pattern[str] | None  # a sentence naming one of several samples ("a second group")
     subset: re.Pattern[str] | None  # just before a count: it is part of the sentence's earlier one
-    product: re.Pattern[str] | None  # "2 groups of 12 volunteers": groups g of n people each
-    product_keys: tuple[str, ...]  # literals one of which the text must hold for product to run
     chosen: re.Pattern[str] | None = None  # a part of a whole picked for the study ("571 were included")
 
 
@@ -55,7 +53,6 @@ def load_count(c: dict[str, Any]) -> Count:
     c["patterns"] = [fill(p["any"]) for p in raw]
     keys = tuple(tuple(p["keys"]) if p.get("keys") else None for p in raw)
     c["total"] = [fill(p) for p in c.get("total") or ()]
-    product = c.get("product") or {}
     implied = c.get("implied") or {}
     implied_count = fill(implied.get("count") or "")
     return Count(tuple(_rx(p, "participants") for p in c["patterns"]), keys,
@@ -70,8 +67,6 @@ def load_count(c: dict[str, Any]) -> Count:
                   _rx(c.get("part"), "participants part"),
                   _rx(c.get("sample"), "participants sample"),
                   _rx(c.get("subset"), "participants subset"),
-                  _rx(fill(product.get("pattern") or ""), "participants product"),
-                  tuple(product.get("keys") or ()),
                   _rx(fill(c.get("chosen") or ""), "participants chosen"))
 
 
@@ -119,8 +114,6 @@ def count_participants(count: Count, text: str) -> int | None:
     subsets: list[tuple[int, int]] = []  # (sentence, offset) of counts opening a subset clause
     patterns = tuple(rx for rx, keys in zip(count.patterns, count.pattern_keys, strict=True)
                      if keys is None or any(k in text for k in keys))
-    if count.product is not None and any(k in text for k in count.product_keys):
-        patterns = (*patterns, count.product)
     for pats, hay, into in ((patterns, outside, groups), (count.sizes, text, sizes)):
         for rx in pats:
             for m in rx.finditer(hay):

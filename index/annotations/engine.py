@@ -9,8 +9,9 @@ labels made redundant by others (racemic ketamine when only esketamine is named)
 with "_" is a marker: later rules can test it, but it is never output ("_healthy-title"). Overrides at the
 end apply whole-record facts (a systematic review has no route, control, phase or sample).
 
-Every pattern is compiled once per process (lru_cache on the rules file), and each rule's patterns
-are one alternation, so a record costs one regex scan per rule: well under a millisecond.
+Every pattern is compiled once per process (lru_cache on the rules file). Each alternative of a
+rule is scanned only when the literal every match of it contains is in the text (patterns.py), so a
+record costs a few regex scans per rule: under a millisecond.
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ _SOURCES = ("title", "abstract", "text", "focus", "population", "pubtypes", "mes
 class Rule:
     label: str
     sources: tuple[str, ...]
-    pattern: re.Pattern[str] | None
     unless: tuple[tuple[str | None, re.Pattern[str]], ...]  # as ``alts``: each with its literal
     # a match does not count when its own sentence holds one of these ("randomized trials are
     # needed" asks for trials; the study's "patients were randomized" is one)
@@ -101,9 +101,8 @@ def load_rules(path: Path = RULES_PATH) -> Rules:
             case = bool(r.get("case"))
             keys = r.get("keys")
             anchors = (tuple(k.lower() for k in keys) if keys else _anchors(r.get("any")))
-            rules.append(Rule(str(r["label"]), sources, _rx(r.get("any"), where, case),
-                              _alts(r.get("unless"), where, case), _alts(r.get("veto"), where, case),
-                              anchors, case, _conds(r.get("when")), _conds(r.get("when_not")),
+            rules.append(Rule(str(r["label"]), sources, _alts(r.get("unless"), where, case),
+                              _alts(r.get("veto"), where, case), anchors, case, _conds(r.get("when")), _conds(r.get("when_not")),
                               _alts(r.get("any"), where, case)))
         drop = tuple((k, frozenset(v)) for k, v in (spec.get("drop") or {}).items())
         tasks.append(Task(name, spec.get("mode", "all"), tuple(rules),
@@ -194,7 +193,7 @@ def _matches(rule: Rule, texts: dict[str, str], chosen: dict[str, list[str]]) ->
     for task, labels in rule.when_not:
         if labels.intersection(chosen.get(task, ())):
             return False
-    if rule.pattern is None:
+    if not rule.alts:  # a rule of conditions (when/when_not) alone
         return True
     for s in rule.sources:
         low = texts["~" + s]

